@@ -1,0 +1,76 @@
+"""Benchmarks: train-step speed and norm overhead, input pipeline, evaluation throughput.
+
+Each suite lives in tools/benchmarks/<suite>.py and exposes `run(quick) -> dict`. This tool runs the chosen
+suites in one process (so ratios compare like with like) and prints one JSON object.
+
+  python tools/benchmark.py --json                       # all suites, full size (slow on CPU)
+  python tools/benchmark.py --quick --suites=pipeline     # tiny sizes, seconds
+"""
+import importlib
+import json
+import os
+import pathlib
+import platform
+import sys
+import time
+
+from absl import flags
+
+from bwgan_tf import cli
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+
+SUITES = ("train_step", "pipeline", "evaluation")
+
+FLAGS = flags.FLAGS
+flags.DEFINE_list("suites", list(SUITES), f"Suites to run, any of {', '.join(SUITES)}.")
+flags.DEFINE_bool("quick", False, "Tiny sizes and few repetitions (a smoke run, not a measurement).")
+flags.DEFINE_bool("json", False, "Print only the JSON object (else also a readable summary on stderr).")
+flags.DEFINE_string("output", None, "Also write the JSON object to this file (atomically).")
+
+
+def pipeline_headroom(results: dict) -> dict:
+    """Pipeline images/s over what the train step consumes (batch x n_critic per generator step)."""
+    step = results.get("train_step", {})
+    pipe = results.get("pipeline", {})
+    consumed = step.get("consumed_images_per_s")
+    delivered = {k: v for k, v in pipe.items() if k.endswith("images_per_s") and isinstance(v, (int, float))}
+    if not consumed or not delivered:
+        return {}
+    return {f"{k}_over_consumption": v / consumed for k, v in delivered.items()}
+
+
+def run_suites(names, quick: bool) -> dict:
+    unknown = [n for n in names if n not in SUITES]
+    if unknown:
+        raise ValueError(f"--suites: unknown {', '.join(unknown)}; known: {', '.join(SUITES)}")
+    results = {"machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "quick": quick}}
+    for name in names:
+        start = time.perf_counter()
+        results[name] = importlib.import_module(f"benchmarks.{name}").run(quick=quick)
+        results[name]["suite_seconds"] = round(time.perf_counter() - start, 2)
+    headroom = pipeline_headroom(results)
+    if headroom:
+        results["pipeline_headroom"] = headroom
+    return results
+
+
+def _write_atomically(path: str, text: str) -> None:
+    tmp = f"{path}.tmp-{os.getpid()}"
+    with open(tmp, "w") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def main(argv):
+    if len(argv) > 1:
+        raise cli.usage_error(f"unexpected arguments: {' '.join(argv[1:])}")
+    results = run_suites(FLAGS.suites, FLAGS.quick)
+    text = json.dumps(results, indent=None if FLAGS.json else 2, sort_keys=True)
+    if FLAGS.output:
+        _write_atomically(FLAGS.output, text + "\n")
+    print(text)
+
+
+if __name__ == "__main__":
+    cli.run(main)
