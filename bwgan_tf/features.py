@@ -1,0 +1,315 @@
+"""Feature extractors for sample-quality metrics: TF-GAN's Inception network and stand-in classifiers.
+
+A `FeatureExtractor` maps images NHWC float32 in [-1, 1] to `(features [N, D], logits [N, K] or None)`.
+Inception (the TF-Hub module TF-GAN uses, tensorflow/tfgan/eval/inception/1) gives 'pool_3' features
+(D = 2048, for FID/KID) and 'logits' (K = 1008, for the Inception Score), on images resized bilinearly to
+299 x 299 as TF-GAN does. Any Keras classifier (e.g. the one tools/train_classifier.py trains) can stand
+in; its results are reported under its own name, never as IS/FID/KID (see evaluation.metric_labels).
+"""
+import hashlib
+import os
+import re
+import tempfile
+
+import numpy as np
+import tensorflow as tf
+
+INCEPTION_HANDLE = "https://tfhub.dev/tensorflow/tfgan/eval/inception/1"
+INCEPTION_NAME = "inception"
+INCEPTION_IMAGE_SIZE = 299
+INCEPTION_LOGITS = "logits"
+INCEPTION_POOL = "pool_3"
+
+_DOWNLOAD_HELP = (
+    "The Inception network TF-GAN uses is the TF-Hub module tensorflow/tfgan/eval/inception/1. Download it on a "
+    "machine with internet from {handle}?tf-hub-format=compressed (now served by Kaggle Models: "
+    "https://www.kaggle.com/models/tensorflow/tfgan/tensorFlow1/eval-inception/1), unpack it with "
+    "`mkdir -p inception && tar -xzf <downloaded>.tar.gz -C inception` (the folder then holds saved_model.pb and "
+    "variables/), copy the folder here and pass its path with --inception=PATH (Python: "
+    "features.inception_extractor(PATH) or evaluation.evaluate(..., inception=PATH)); or set TFHUB_CACHE_DIR to a "
+    "TF-Hub cache that holds it. Without it, compare runs in the features of a small classifier instead: "
+    "tools/train_classifier.py, then --classifier=PATH (reported as fd_<name>/cs_<name>, not FID/IS).")
+
+
+class InceptionUnavailableError(ValueError):
+    """The Inception TF-Hub module is not available (offline and not found locally)."""
+
+
+class FeatureExtractor:
+    """A named map images [N, H, W, C] in [-1, 1] -> (features [N, D] float32, logits [N, K] float32 or None).
+
+    Args:
+      name: label used in metric names (lower case letters, digits, '_').
+      fn: callable on a float32 image tensor returning (features, logits or None) tensors.
+      has_logits: whether fn returns logits (needed for the Inception/classifier score).
+      is_inception: True only for TF-GAN's Inception network; only then are results called IS/FID/KID.
+    """
+
+    def __init__(self, name, fn, *, has_logits, is_inception=False):
+        self.name = sanitize_name(name)
+        self._fn = fn
+        self.has_logits = bool(has_logits)
+        self.is_inception = bool(is_inception)
+
+    def __call__(self, images):
+        images = tf.convert_to_tensor(images, tf.float32)
+        if images.shape.rank != 4:
+            raise ValueError(f"images must have shape [N, H, W, C], got {images.shape}")
+        features, logits = self._fn(images)
+        features = np.asarray(features, np.float32).reshape(images.shape[0], -1)
+        if logits is not None:
+            logits = np.asarray(logits, np.float32).reshape(images.shape[0], -1)
+        return features, logits
+
+    def __repr__(self):
+        return f"FeatureExtractor(name={self.name!r}, has_logits={self.has_logits}, is_inception={self.is_inception})"
+
+
+def sanitize_name(name) -> str:
+    """Lower-case name with runs of other characters replaced by '_' (for metric labels and file names)."""
+    clean = re.sub(r"[^a-z0-9]+", "_", str(name).lower()).strip("_")
+    if not clean:
+        raise ValueError(f"name must contain a letter or digit, got {name!r}")
+    return clean
+
+
+def _hub_cache_dir() -> str:
+    return os.environ.get("TFHUB_CACHE_DIR") or os.path.join(tempfile.gettempdir(), "tfhub_modules")
+
+
+def _cached_module_dir(handle: str) -> str:
+    """Where tensorflow_hub caches a handle: TFHUB_CACHE_DIR/sha1(handle)."""
+    return os.path.join(_hub_cache_dir(), hashlib.sha1(handle.encode("utf8")).hexdigest())
+
+
+def load_inception(handle=None, *, allow_download=False):
+    """Loads TF-GAN's Inception TF-Hub module from a local folder or a hub handle (TFHUB_CACHE_DIR honoured).
+
+    Args:
+      handle: a folder holding the unpacked module, or a hub handle/URL; None means INCEPTION_HANDLE.
+      allow_download: let tensorflow_hub download a handle that is not cached (needs internet).
+    Returns:
+      the loaded module (tensorflow_hub.load).
+    Raises:
+      InceptionUnavailableError (a ValueError) saying where to get the module and which flag takes it.
+    """
+    handle = INCEPTION_HANDLE if handle is None else str(handle)
+    is_remote = "://" in handle
+    if not is_remote and not os.path.isdir(handle):
+        raise InceptionUnavailableError(
+            f"--inception: no folder at {handle!r}. " + _DOWNLOAD_HELP.format(handle=INCEPTION_HANDLE))
+    cached = _cached_module_dir(handle) if is_remote else None
+    if is_remote and not allow_download and not os.path.isfile(os.path.join(cached, "saved_model.pb")):
+        raise InceptionUnavailableError(
+            f"Inception module {handle} is not in the TF-Hub cache ({cached}) and downloading is off. "
+            + _DOWNLOAD_HELP.format(handle=INCEPTION_HANDLE))
+    import tensorflow_hub as hub  # imported here: only Inception needs it
+    try:
+        return hub.load(handle)
+    except Exception as error:  # noqa: BLE001 - any load failure gets the same actionable message
+        raise InceptionUnavailableError(
+            f"could not load the Inception module from {handle!r} ({type(error).__name__}: {error}). "
+            + _DOWNLOAD_HELP.format(handle=INCEPTION_HANDLE)) from error
+
+
+def _module_call(module):
+    """A callable images -> dict of outputs, for TF2 SavedModels and TF1 hub modules (their 'default' signature)."""
+    signatures = getattr(module, "signatures", None)
+    if signatures is not None and "default" in signatures:
+        signature = signatures["default"]
+        input_name = next(iter(signature.structured_input_signature[1]))
+        return lambda images: signature(**{input_name: images})
+    if callable(module):
+        return module
+    raise InceptionUnavailableError("the Inception module has neither a 'default' signature nor a __call__; "
+                                    + _DOWNLOAD_HELP.format(handle=INCEPTION_HANDLE))
+
+
+def inception_preprocess(images, size=INCEPTION_IMAGE_SIZE):
+    """TF-GAN's Inception preprocessing: bilinear resize to size x size; values stay in [-1, 1]."""
+    images = tf.convert_to_tensor(images, tf.float32)
+    if images.shape[1] == size and images.shape[2] == size:
+        return images
+    return tf.image.resize(images, [size, size], method=tf.image.ResizeMethod.BILINEAR)
+
+
+def inception_extractor(handle=None, *, allow_download=False) -> FeatureExtractor:
+    """TF-GAN's Inception: features 'pool_3' [N, 2048] (FID, KID) and 'logits' [N, 1008] (IS)."""
+    module = load_inception(handle, allow_download=allow_download)
+    call = _module_call(module)
+
+    @tf.function(input_signature=[tf.TensorSpec([None, None, None, 3], tf.float32)])
+    def fn(images):
+        outputs = call(inception_preprocess(images))
+        batch = tf.shape(images)[0]
+        return (tf.reshape(outputs[INCEPTION_POOL], [batch, -1]), tf.reshape(outputs[INCEPTION_LOGITS], [batch, -1]))
+
+    return FeatureExtractor(INCEPTION_NAME, fn, has_logits=True, is_inception=True)
+
+
+def _default_feature_layer(model):
+    names = [layer.name for layer in model.layers]
+    if "features" in names:
+        return model.get_layer("features").output
+    return model.layers[-1].input
+
+
+def keras_extractor(model, *, layer=None, name=None) -> FeatureExtractor:
+    """A Keras model (or the path of one saved with model.save) as a feature extractor.
+
+    Features are the output of `layer` (default: the layer named 'features', else the last layer's input);
+    the model's output is taken as logits when it has rank 2 (a classifier without softmax). Images are
+    resized bilinearly to the model's input size when it differs. A path that is a plain SavedModel (not
+    Keras) is used through its serving_default signature: `layer` names the features output key and an
+    output key 'logits' gives the logits.
+    """
+    if isinstance(model, (str, os.PathLike)):
+        path = os.fspath(model)
+        if not os.path.exists(path):
+            raise ValueError(f"--classifier: no model at {path!r}")
+        name = name or os.path.splitext(os.path.basename(path.rstrip("/")))[0]
+        try:
+            model = tf.keras.models.load_model(path, compile=False)
+        except Exception:  # noqa: BLE001 - not a Keras model: try a plain SavedModel signature
+            return _saved_model_extractor(path, layer=layer, name=name)
+    if not isinstance(model, tf.keras.Model):
+        raise ValueError(f"model must be a tf.keras.Model or a path, got {type(model).__name__}")
+    name = name or model.name
+    try:
+        features = model.get_layer(layer).output if layer else _default_feature_layer(model)
+    except ValueError as error:
+        raise ValueError(f"layer: {error}; layers are {[l.name for l in model.layers]}") from error
+    outputs = [features]
+    has_logits = model.output.shape.rank == 2 and model.output is not features
+    if has_logits:
+        outputs.append(model.output)
+    sub = tf.keras.Model(model.inputs, outputs)
+    size = tuple(model.input_shape[1:3])
+
+    @tf.function(reduce_retracing=True)
+    def fn(images):
+        if None not in size and tuple(images.shape[1:3]) != size:
+            images = tf.image.resize(images, size, method=tf.image.ResizeMethod.BILINEAR)
+        result = sub(images, training=False)
+        if has_logits:
+            return result[0], result[1]
+        return result, None
+
+    return FeatureExtractor(name, fn, has_logits=has_logits)
+
+
+def _saved_model_extractor(path, *, layer, name) -> FeatureExtractor:
+    loaded = tf.saved_model.load(path)
+    if "serving_default" not in loaded.signatures:
+        raise ValueError(f"--classifier: {path!r} is neither a Keras model nor a SavedModel with serving_default")
+    signature = loaded.signatures["serving_default"]
+    input_name = next(iter(signature.structured_input_signature[1]))
+    keys = list(signature.structured_outputs)
+    feature_key = layer or next((k for k in keys if k != "logits"), None)
+    if feature_key not in keys:
+        raise ValueError(f"layer: {feature_key!r} is not an output of {path!r}; outputs are {keys}")
+    has_logits = "logits" in keys and feature_key != "logits"
+
+    def fn(images):
+        out = signature(**{input_name: images})
+        return out[feature_key], (out["logits"] if has_logits else None)
+
+    fn.keep_alive = loaded
+    return FeatureExtractor(name, fn, has_logits=has_logits)
+
+
+def random_extractor(image_shape=(32, 32, 3), *, feature_dim=16, num_classes=10, seed=0, name="random") -> FeatureExtractor:
+    """A tiny random-weight conv net (features and logits): a cheap stand-in for tests and smoke runs."""
+    return keras_extractor(build_classifier(image_shape, num_classes=num_classes, width=4, feature_dim=feature_dim,
+                                            seed=seed), name=name)
+
+
+# ------------------------------------------------------------------------ a small CIFAR-10 classifier
+
+def build_classifier(image_shape=(32, 32, 3), *, num_classes=10, width=32, feature_dim=128, seed=0) -> tf.keras.Model:
+    """A small conv net: 3 stages of two 3x3 convs (width, 2w, 4w), global average pool, a Dense layer named
+    'features' [N, feature_dim] and logits [N, num_classes] (no softmax). Inputs in [-1, 1]."""
+    if width < 1 or feature_dim < 1 or num_classes < 2:
+        raise ValueError(f"width and feature_dim must be >= 1 and num_classes >= 2, got {width}, {feature_dim}, "
+                         f"{num_classes}")
+    init = tf.keras.initializers.GlorotUniform
+    inputs = tf.keras.Input(image_shape)
+    x = inputs
+    for stage, mult in enumerate((1, 2, 4)):
+        for j in range(2):
+            x = tf.keras.layers.Conv2D(width * mult, 3, padding="same", strides=2 if (j == 1 and stage < 2) else 1,
+                                       kernel_initializer=init(seed + 2 * stage + j))(x)
+            x = tf.keras.layers.BatchNormalization()(x)
+            x = tf.keras.layers.ReLU()(x)
+    x = tf.keras.layers.GlobalAveragePooling2D()(x)
+    x = tf.keras.layers.Dense(feature_dim, activation="relu", name="features", kernel_initializer=init(seed + 10))(x)
+    logits = tf.keras.layers.Dense(num_classes, name="logits", kernel_initializer=init(seed + 11))(x)
+    return tf.keras.Model(inputs, logits, name="classifier")
+
+
+def load_labelled_npz(path):
+    """(x_train, y_train, x_test, y_test) from an .npz with x_*/y_* arrays; images as float32 in [-1, 1].
+
+    Uses x_train/x_test when present; otherwise the first x_<split> is split 90/10 into train and test."""
+    if not os.path.isfile(path):
+        raise ValueError(f"--data: no file at {path!r}")
+    with np.load(path) as data:
+        arrays = {k: data[k] for k in data.files}
+    splits = sorted(k[2:] for k in arrays if k.startswith("x_") and f"y_{k[2:]}" in arrays)
+    if not splits:
+        raise ValueError(f"--data: {path!r} has no matching x_<split>/y_<split> arrays; keys are {sorted(arrays)}")
+
+    def images(x):
+        x = np.asarray(x)
+        if x.ndim == 3:
+            x = x[..., None]
+        return x.astype(np.float32) / 127.5 - 1.0 if x.dtype == np.uint8 else x.astype(np.float32)
+
+    if "train" in splits and "test" in splits:
+        return (images(arrays["x_train"]), arrays["y_train"].reshape(-1).astype(np.int64),
+                images(arrays["x_test"]), arrays["y_test"].reshape(-1).astype(np.int64))
+    x, y = images(arrays[f"x_{splits[0]}"]), arrays[f"y_{splits[0]}"].reshape(-1).astype(np.int64)
+    cut = int(0.9 * len(x))
+    return x[:cut], y[:cut], x[cut:], y[cut:]
+
+
+def train_classifier(path, *, epochs=12, batch_size=128, width=32, feature_dim=128, learning_rate=2e-3,
+                     max_train=None, max_test=None, seed=0, verbose=0):
+    """Trains build_classifier on an .npz of labelled images (random flips); returns (model, test_accuracy)."""
+    if epochs < 1 or batch_size < 1:
+        raise ValueError(f"epochs and batch_size must be >= 1, got {epochs}, {batch_size}")
+    x_train, y_train, x_test, y_test = load_labelled_npz(path)
+    if max_train:
+        x_train, y_train = x_train[:max_train], y_train[:max_train]
+    if max_test:
+        x_test, y_test = x_test[:max_test], y_test[:max_test]
+    num_classes = int(max(y_train.max(), y_test.max() if len(y_test) else 0)) + 1
+    tf.keras.utils.set_random_seed(seed)
+    model = build_classifier(x_train.shape[1:], num_classes=max(num_classes, 2), width=width,
+                             feature_dim=feature_dim, seed=seed)
+    steps = epochs * int(np.ceil(len(x_train) / batch_size))
+    schedule = tf.keras.optimizers.schedules.CosineDecay(learning_rate, steps)
+    model.compile(optimizer=tf.keras.optimizers.Adam(schedule),
+                  loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+    flip = tf.keras.layers.RandomFlip("horizontal", seed=seed)
+    train = (tf.data.Dataset.from_tensor_slices((x_train, y_train)).shuffle(len(x_train), seed=seed)
+             .batch(batch_size).map(lambda x, y: (flip(x, training=True), y)))
+    model.fit(train, epochs=epochs, verbose=verbose)
+    _, accuracy = model.evaluate(x_test, y_test, batch_size=256, verbose=0)
+    return model, float(accuracy)
+
+
+def save_classifier(model, path) -> str:
+    """Saves a Keras model atomically (temp file + os.replace) as a single .keras file; returns the path."""
+    path = os.fspath(path)
+    if not path.endswith(".keras"):
+        raise ValueError(f"--output: the classifier path must end with .keras, got {path!r}")
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    tmp = f"{path[:-len('.keras')]}.tmp-{os.getpid()}.keras"
+    try:
+        model.save(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    return path
