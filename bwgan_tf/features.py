@@ -144,7 +144,9 @@ def inception_extractor(handle=None, *, allow_download=False) -> FeatureExtracto
         batch = tf.shape(images)[0]
         return (tf.reshape(outputs[INCEPTION_POOL], [batch, -1]), tf.reshape(outputs[INCEPTION_LOGITS], [batch, -1]))
 
-    return FeatureExtractor(INCEPTION_NAME, fn, has_logits=True, is_inception=True)
+    extractor = FeatureExtractor(INCEPTION_NAME, fn, has_logits=True, is_inception=True)
+    extractor.module = module  # the signature's variables live as long as the module
+    return extractor
 
 
 def _default_feature_layer(model):
