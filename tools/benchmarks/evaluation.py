@@ -1,0 +1,58 @@
+"""Evaluation throughput: images/s through the small classifier extractor and, where present, TF-GAN's Inception.
+
+run(quick) -> dict of JSON-serialisable numbers; used by tools/benchmark.py --suites=evaluation. Inception is loaded
+from the folder in the environment variable BWGAN_INCEPTION, else from the TF-Hub cache (TFHUB_CACHE_DIR); when
+it is absent the result says so and why, and no number is invented.
+"""
+import os
+import time
+
+import numpy as np
+import tensorflow as tf
+
+from bwgan_tf import evaluation
+from bwgan_tf import features
+
+
+def _images_per_s(extractor, batch, repeats):
+    extractor(batch)  # trace and warm up
+    start = time.perf_counter()
+    for _ in range(repeats):
+        extractor(batch)
+    return repeats * len(batch) / (time.perf_counter() - start)
+
+
+def run(quick: bool = False) -> dict:
+    batch_size, repeats = (32, 2) if quick else (250, 8)
+    images = tf.random.stateless_uniform([batch_size, 32, 32, 3], seed=[0, 0], minval=-1.0, maxval=1.0)
+    result = {"batch_size": batch_size, "threads": tf.config.threading.get_inter_op_parallelism_threads()}
+    classifier = features.keras_extractor(features.build_classifier((32, 32, 3), seed=0), name="cifar_classifier")
+    result["classifier_images_per_s"] = round(_images_per_s(classifier, images, repeats), 1)
+
+    # the whole streamed path (tiny generator -> classifier features -> FD and classifier score)
+    generator = tf.keras.Sequential([tf.keras.Input((16,)), tf.keras.layers.Dense(32 * 32 * 3, activation="tanh"),
+                                     tf.keras.layers.Reshape((32, 32, 3))])
+    num = batch_size * repeats
+    reference = evaluation.reference_statistics([images.numpy()] * repeats, classifier, num=num, kid_samples=0)
+    start = time.perf_counter()
+    evaluation.evaluate(generator, metrics=("is", "fid"), num_samples=num, extractor=classifier,
+                        reference_stats=reference, batch_size=batch_size)
+    result["evaluate_classifier_images_per_s"] = round(num / (time.perf_counter() - start), 1)
+    result["evaluate_classifier_seconds_per_50k"] = round(50_000 / result["evaluate_classifier_images_per_s"], 1)
+
+    try:
+        inception = features.inception_extractor(os.environ.get("BWGAN_INCEPTION"))
+    except features.InceptionUnavailableError as error:
+        result["inception"] = "unavailable"
+        result["inception_reason"] = str(error).split(". ")[0]
+        return result
+    small = images[: (8 if quick else 50)]
+    rate = _images_per_s(inception, small, 1 if quick else 4)
+    result.update(inception="available", inception_images_per_s=round(rate, 1),
+                  inception_seconds_per_50k=round(50_000 / rate, 1))
+    return result
+
+
+if __name__ == "__main__":
+    import json
+    print(json.dumps(run(quick=True), sort_keys=True))
