@@ -1,0 +1,115 @@
+"""End-to-end runs of tools/evaluate.py, tools/train_classifier.py and tools/plot_sweep.py (subprocesses)."""
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from PIL import Image
+
+
+def run_tool(project_root, tool, *args, env=None):
+    full_env = dict(os.environ, **(env or {}))
+    return subprocess.run([sys.executable, str(project_root / "tools" / tool), *args], capture_output=True, text=True,
+                          timeout=180, env=full_env)
+
+
+def last_json(stdout):
+    return json.loads(stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    """A SavedModel with the export contract's `generate` signature {z [N, 6]} -> {images [N, 8, 8, 3]}."""
+    path = tmp_path_factory.mktemp("export") / "generator"
+    gen = tf.keras.Sequential([tf.keras.Input((6,)), tf.keras.layers.Dense(8 * 8 * 3, activation="tanh"),
+                               tf.keras.layers.Reshape((8, 8, 3))])
+
+    class Exported(tf.Module):
+        def __init__(self):
+            super().__init__()
+            self.gen = gen
+
+        @tf.function(input_signature=[tf.TensorSpec([None, 6], tf.float32)])
+        def generate(self, z):
+            return {"images": self.gen(z, training=False)}
+
+    module = Exported()
+    tf.saved_model.save(module, str(path), signatures={"generate": module.generate})
+    return path
+
+
+@pytest.fixture(scope="module")
+def classifier(tmp_path_factory, cifar_subset_path, project_root):
+    path = tmp_path_factory.mktemp("clf") / "tiny_cifar.keras"
+    result = run_tool(project_root, "train_classifier.py", f"--data={cifar_subset_path}", f"--output={path}",
+                      "--epochs=1", "--max_train=256", "--max_test=128", "--width=4", "--feature_dim=8",
+                      "--batch_size=64")
+    assert result.returncode == 0, result.stderr[-2000:]
+    report = last_json(result.stdout)
+    assert 0.0 <= report["test_accuracy"] <= 1.0 and report["name"] == "tiny_cifar"
+    assert path.is_file() and os.listdir(path.parent) == ["tiny_cifar.keras"]
+    return path
+
+
+@pytest.mark.parametrize("tool,args,message", [
+    ("evaluate.py", ["--metrics=is,fidd"], "--metrics"),
+    ("evaluate.py", ["--num_samples=1", "--saved_model=x"], "--num_samples"),
+    ("evaluate.py", ["--metrics=is"], "exactly one of --run_dir and --saved_model"),
+    ("evaluate.py", ["--saved_model=/no/such/dir", "--metrics=is"], "--saved_model"),
+    ("train_classifier.py", ["--epochs=0"], "--epochs"),
+    ("plot_sweep.py", ["--x=q", "--run_dirs=a"], "--x"),
+    ("plot_sweep.py", [], "--run_dirs"),
+])
+def test_bad_flags_exit_2(project_root, tool, args, message):
+    result = run_tool(project_root, tool, *args)
+    assert result.returncode == 2, (result.stdout, result.stderr[-2000:])
+    assert message in result.stderr
+
+
+def test_evaluate_saved_model_with_a_classifier(project_root, exported, classifier, cifar_subset_path, tmp_path):
+    args = [f"--saved_model={exported}", f"--classifier={classifier}", "--num_samples=60", "--batch_size=25",
+            "--splits=3", f"--cache_dir={tmp_path / 'cache'}", f"--output={tmp_path / 'out.json'}"]
+    have_data = os.path.isfile(project_root / "bwgan_tf" / "data.py")
+    if have_data:
+        args += ["--metrics=is,fid,kid", f"--reference=npz:{cifar_subset_path}", "--kid_samples=60"]
+    else:
+        args += ["--metrics=is"]
+    result = run_tool(project_root, "evaluate.py", *args)
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = last_json(result.stdout)
+    assert report == json.loads((tmp_path / "out.json").read_text())
+    assert report["extractor"] == "tiny_cifar" and report["num_samples"] == 60
+    assert 1.0 <= report["cs_tiny_cifar"] <= 10.0 and report["cs_tiny_cifar_std"] >= 0.0
+    assert not {"is", "fid", "kid"} & set(report)  # a stand-in classifier's results are never called IS/FID/KID
+    if have_data:
+        assert report["fd_tiny_cifar"] > 0 and report["reference_count"] == 60
+        assert len(os.listdir(tmp_path / "cache")) == 1
+
+
+def test_evaluate_without_inception_explains_where_to_get_it(project_root, exported, tmp_path):
+    result = run_tool(project_root, "evaluate.py", f"--saved_model={exported}", "--metrics=is", "--num_samples=20",
+                      env={"TFHUB_CACHE_DIR": str(tmp_path / "empty")})
+    assert result.returncode == 2
+    assert "--inception" in result.stderr and "tfgan/eval/inception/1" in result.stderr
+
+
+def test_plot_sweep_writes_png_csv_json(project_root, tmp_path):
+    runs = []
+    for i, (s, fid) in enumerate(((-2.0, 30.0), (-1.0, 22.0), (0.0, 25.0), (1.0, 40.0))):
+        run = tmp_path / f"run{i}"
+        run.mkdir()
+        (run / "config.json").write_text(json.dumps({"space": f"sobolev:s={s},p=2,c=5"}))
+        (run / "metrics.jsonl").write_text(json.dumps({"step": 10, "is": 7.0 + s, "is_std": 0.1, "fid": fid}) + "\n")
+        runs.append(str(run))
+    result = run_tool(project_root, "plot_sweep.py", "--run_dirs=" + ",".join(runs), f"--output={tmp_path / 'fig'}")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert last_json(result.stdout)["x"] == "s"  # the exponent that varies
+    image = np.asarray(Image.open(tmp_path / "fig.png").convert("RGB"))
+    blue = (image[..., 2] > 200) & (image[..., 0] < 80) & (image[..., 1] < 80)
+    assert image.shape[0] > 100 and blue.sum() > 100  # the curves are drawn
+    table = json.loads((tmp_path / "fig.json").read_text())["rows"]
+    assert [(r["s"], r["fid"]) for r in table] == [(-2.0, 30.0), (-1.0, 22.0), (0.0, 25.0), (1.0, 40.0)]
+    assert (tmp_path / "fig.csv").read_text().splitlines()[0].startswith("run_dir,space,s,p,step")
