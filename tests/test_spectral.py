@@ -131,3 +131,12 @@ def test_input_hw_clones_a_size_agnostic_critic_and_rejects_a_mismatch():
         spectral.critic_lipschitz_bound(residual_critic(), input_hw=(16, 16))
     with pytest.raises(ValueError, match="critic must be"):
         spectral.critic_lipschitz_bound("resnet")
+
+
+def test_lipschitz_bound_tool_needs_exactly_one_source(project_root):
+    import subprocess
+    import sys
+    for args in ([], ["--run_dir=/tmp/x", "--architecture=resnet"]):
+        result = subprocess.run([sys.executable, str(project_root / "tools" / "lipschitz_bound.py"), *args],
+                                capture_output=True, text=True, timeout=60)
+        assert result.returncode == 2 and "exactly one of --run_dir and --architecture" in result.stderr

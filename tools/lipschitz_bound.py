@@ -1,0 +1,59 @@
+"""Diagnostic: an upper bound on a critic's l2 Lipschitz constant from per-layer operator norms.
+
+Convolutions are bounded by the largest singular value over frequencies of their DFT matrices (circular
+padding; zero-padded layers on the enlarged grid, so an upper bound), dense layers by their spectral norm,
+skip connections by sums; layers it cannot bound (layer normalization) make the bound inf and are listed.
+A gradient-penalty critic is only softly Lipschitz, so expect a bound far above 1 (a product of norms is loose).
+
+  python tools/lipschitz_bound.py --run_dir=runs/cifar_l2          # the trained critic of a run
+  python tools/lipschitz_bound.py --architecture=resnet --width=16   # a freshly initialised critic
+"""
+import json
+import sys
+
+from absl import flags
+
+from bwgan_tf import cli
+
+FLAGS = flags.FLAGS
+flags.DEFINE_string("run_dir", None, "A training run directory (bwgan_tf.experiment.load_model).")
+flags.DEFINE_string("checkpoint", None, "Checkpoint path inside --run_dir (default: the latest).")
+flags.DEFINE_string("architecture", None, "Or: build a fresh critic with bwgan_tf.models.build_critic.")
+flags.DEFINE_integer("image_size", 32, "Image height = width for --architecture.")
+flags.DEFINE_integer("width", 128, "Critic width for --architecture.")
+flags.DEFINE_integer("seed", 0, "Initialisation seed for --architecture.")
+flags.DEFINE_bool("layers", False, "Also list every layer's factor.")
+
+
+def main(argv):
+    if len(argv) > 1:
+        raise cli.usage_error(f"unexpected arguments: {' '.join(argv[1:])}")
+    if (FLAGS.run_dir is None) == (FLAGS.architecture is None):
+        raise cli.usage_error("give exactly one of --run_dir and --architecture")
+    from bwgan_tf import spectral
+
+    if FLAGS.run_dir is not None:
+        try:
+            from bwgan_tf import experiment
+        except ImportError as error:
+            raise cli.usage_error(f"--run_dir needs bwgan_tf.experiment, which is not available: {error}")
+        model, config = experiment.load_model(FLAGS.run_dir, checkpoint=FLAGS.checkpoint)
+        critic, source = model.critic, FLAGS.run_dir
+    else:
+        try:
+            from bwgan_tf import models
+        except ImportError as error:
+            raise cli.usage_error(f"--architecture needs bwgan_tf.models, which is not available: {error}")
+        critic = models.build_critic(FLAGS.architecture, image_shape=(FLAGS.image_size, FLAGS.image_size, 3),
+                                     width=FLAGS.width, seed=FLAGS.seed)
+        source = f"fresh {FLAGS.architecture} critic (width {FLAGS.width}, seed {FLAGS.seed})"
+    report = spectral.critic_lipschitz_bound(critic)
+    if not FLAGS.layers:
+        report.pop("layers")
+    report["critic"] = source
+    json.dump(report, sys.stdout, indent=1)
+    print()
+
+
+if __name__ == "__main__":
+    cli.run(main)
