@@ -64,6 +64,8 @@ def frechet_distance_from_activations(activations1, activations2) -> float:
 def kernel_distance(activations1, activations2, max_block_size=1024):
     """TF-GAN's unbiased KID block estimator with kernel (x.y/d + 1)^3, in float64 -> (kid, std error).
 
+    The std is estimated across blocks of <= max_block_size rows, so it is NaN when there is only one block.
+
     TF-GAN 2.1 calls `.shape.assert_has_rank` on its inputs, so they are passed as tensors (eager works)."""
     a = tf.constant(np.asarray(activations1), tf.float64)
     b = tf.constant(np.asarray(activations2), tf.float64)
@@ -387,6 +389,8 @@ def evaluate(source, *, metrics=METRICS, num_samples=50_000, extractor=None, ref
     if "kid" in metrics:
         result[labels["kid"]], result[labels["kid"] + "_std"] = kernel_distance(
             reference_stats.kid_features, head.rows, max_block_size=kid_block_size)
+    # TF-GAN's KID std is NaN with a single block (<= kid_block_size samples): reported as None (JSON null)
+    result = {k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in result.items()}
     result.update(num_samples=int(num_samples), extractor=extractor.name, seconds=time.perf_counter() - start)
     if reference_stats is not None:
         result["reference_count"] = reference_stats.count
@@ -496,7 +500,7 @@ class EvaluationCallback(tf.keras.callbacks.Callback):
         with self._writer.as_default():
             for label in metric_labels(self.extractor).values():
                 for key in (label, label + "_std"):
-                    if key in result:
+                    if result.get(key) is not None:
                         tf.summary.scalar(f"eval/{key}", result[key], step=step)
             self._writer.flush()
         return result

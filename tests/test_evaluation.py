@@ -142,6 +142,7 @@ def test_whole_path_on_generated_images_matches_direct_computation():
                          kid_samples=90, kid_block_size=1024)
     assert set(result) >= {"cs_tiny", "cs_tiny_std", "fd_tiny", "kd_tiny", "kd_tiny_std"}
     assert not {"is", "fid", "kid"} & set(result)  # not Inception: never called IS/FID/KID
+    assert result["kd_tiny_std"] is None  # one KID block: TF-GAN's std is NaN, reported as None
     images = np.concatenate(list(ev.as_sampler(gen).batches(90, 90, seed=0)))
     fake_f, fake_logits = extractor(images)
     real_f, _ = extractor(np.concatenate(real)[:90])  # reference_num defaults to num_samples
