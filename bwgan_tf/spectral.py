@@ -13,6 +13,7 @@ the grid enlarged by the kernel size minus one, and a "valid" one a crop of the 
 grid, and that crops and stride subsampling have norm <= 1; so its per-layer numbers are upper bounds.
 """
 import math
+import time
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -322,3 +323,31 @@ def critic_lipschitz_bound(critic: tf.keras.Model, input_hw: Optional[Sequence[i
         "note": ("l2 upper bound: product of per-layer norms (sum at skip connections); convolutions by the "
                  "circular-convolution norm (Sedghi et al. 2019), on the zero-padded grid for 'same' padding"),
     }
+
+
+VERIFY_CASES = (((3, 3, 3, 64), (32, 32)), ((3, 3, 64, 64), (16, 16)), ((3, 3, 2, 3), (6, 6)), ((5, 5, 1, 2), (8, 8)))
+
+
+def verify_random_kernels(cases=VERIFY_CASES, iterations: int = 200, seed: int = 0) -> List[Dict]:
+    """For He-initialised random kernels: the DFT formula, power iteration and (tiny sizes) dense SVD.
+
+    Returns one dict per (kernel shape, input_hw) with ``dft``, ``power_iteration``, ``dense_svd`` (None
+    when the operator has more than 400 inputs) and the seconds each took.
+    """
+    rng = np.random.default_rng(seed)
+    rows = []
+    for shape, hw in cases:
+        kernel = (rng.normal(size=shape) * np.sqrt(2.0 / np.prod(shape[:3]))).astype(np.float32)
+        operator = lambda x, k=kernel: circular_conv2d(x, k)  # noqa: E731
+        start = time.perf_counter()
+        dft = conv_lipschitz(kernel, hw)
+        dft_seconds = time.perf_counter() - start
+        start = time.perf_counter()
+        power = power_iteration(operator, (*hw, shape[2]), iterations, seed)
+        power_seconds = time.perf_counter() - start
+        dense = None
+        if hw[0] * hw[1] * shape[2] <= 400:
+            dense = float(np.linalg.svd(dense_matrix(operator, (*hw, shape[2])), compute_uv=False)[0])
+        rows.append({"kernel": list(shape), "input_hw": list(hw), "dft": dft, "power_iteration": power,
+                     "dense_svd": dense, "dft_seconds": dft_seconds, "power_seconds": power_seconds})
+    return rows

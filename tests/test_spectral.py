@@ -140,3 +140,10 @@ def test_lipschitz_bound_tool_needs_exactly_one_source(project_root):
         result = subprocess.run([sys.executable, str(project_root / "tools" / "lipschitz_bound.py"), *args],
                                 capture_output=True, text=True, timeout=60)
         assert result.returncode == 2 and "exactly one of --run_dir and --architecture" in result.stderr
+
+
+def test_verify_rows_agree():
+    rows = spectral.verify_random_kernels(cases=(((3, 3, 2, 3), (5, 5)),), iterations=100)
+    (row,) = rows
+    assert row["dense_svd"] == pytest.approx(row["dft"], rel=1e-5)
+    assert row["power_iteration"] <= row["dft"] * (1 + 1e-5)

@@ -7,6 +7,7 @@ A gradient-penalty critic is only softly Lipschitz, so expect a bound far above 
 
   python tools/lipschitz_bound.py --run_dir=runs/cifar_l2          # the trained critic of a run
   python tools/lipschitz_bound.py --architecture=resnet --width=16   # a freshly initialised critic
+  python tools/lipschitz_bound.py --verify    # DFT formula vs power iteration vs dense SVD, random kernels
 """
 import json
 import sys
@@ -23,11 +24,22 @@ flags.DEFINE_integer("image_size", 32, "Image height = width for --architecture.
 flags.DEFINE_integer("width", 128, "Critic width for --architecture.")
 flags.DEFINE_integer("seed", 0, "Initialisation seed for --architecture.")
 flags.DEFINE_bool("layers", False, "Also list every layer's factor.")
+flags.DEFINE_bool("verify", False, "Instead: check the DFT formula against power iteration and dense SVD on random kernels.")
 
 
 def main(argv):
     if len(argv) > 1:
         raise cli.usage_error(f"unexpected arguments: {' '.join(argv[1:])}")
+    if FLAGS.verify:
+        from bwgan_tf import spectral
+        rows = spectral.verify_random_kernels()
+        print("| kernel [kh, kw, C_in, C_out] | input | DFT formula | power iteration (200 steps) | dense SVD | DFT s | power s |")
+        print("|---|---|---|---|---|---|---|")
+        for r in rows:
+            dense = "-" if r["dense_svd"] is None else f"{r['dense_svd']:.5f}"
+            print(f"| {r['kernel']} | {r['input_hw']} | {r['dft']:.5f} | {r['power_iteration']:.5f} | {dense} | "
+                  f"{r['dft_seconds']:.3f} | {r['power_seconds']:.2f} |")
+        return
     if (FLAGS.run_dir is None) == (FLAGS.architecture is None):
         raise cli.usage_error("give exactly one of --run_dir and --architecture")
     from bwgan_tf import spectral
