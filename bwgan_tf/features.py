@@ -173,6 +173,8 @@ def keras_extractor(model, *, layer=None, name=None) -> FeatureExtractor:
         try:
             model = tf.keras.models.load_model(path, compile=False)
         except Exception:  # noqa: BLE001 - not a Keras model: try a plain SavedModel signature
+            model = None
+        if not isinstance(model, tf.keras.Model):  # a plain SavedModel loads as a non-Keras object
             return _saved_model_extractor(path, layer=layer, name=name)
     if not isinstance(model, tf.keras.Model):
         raise ValueError(f"model must be a tf.keras.Model or a path, got {type(model).__name__}")

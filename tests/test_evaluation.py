@@ -352,3 +352,26 @@ def test_sweep_table_reads_space_and_last_evaluation(tmp_path):
                                                                              (-1.5, 2.0, 9, 25.0, 4.0)]
     with pytest.raises(ValueError, match="config.json"):
         ev.sweep_table([tmp_path / "missing"])
+
+
+def test_plain_saved_model_classifier_as_extractor(tmp_path):
+    class Net(tf.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = tf.Variable(tf.random.stateless_normal([3, 4], seed=[1, 2]))
+
+        @tf.function(input_signature=[tf.TensorSpec([None, 8, 8, 3], tf.float32)])
+        def serve(self, images):
+            pooled = tf.reduce_mean(images, axis=[1, 2])
+            return {"embedding": pooled, "logits": pooled @ self.w}
+
+    net = Net()
+    tf.saved_model.save(net, str(tmp_path / "net"), signatures={"serving_default": net.serve})
+    extractor = fl.keras_extractor(str(tmp_path / "net"), layer="embedding")
+    x = np.random.default_rng(0).uniform(-1, 1, (5, 8, 8, 3)).astype(np.float32)
+    feats, logits = extractor(x)
+    np.testing.assert_allclose(feats, x.mean(axis=(1, 2)), atol=1e-6)
+    np.testing.assert_allclose(logits, x.mean(axis=(1, 2)) @ net.w.numpy(), atol=1e-5)
+    assert extractor.name == "net" and extractor.has_logits
+    with pytest.raises(ValueError, match="layer"):
+        fl.keras_extractor(str(tmp_path / "net"), layer="pool_9")
