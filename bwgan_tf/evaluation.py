@@ -277,7 +277,8 @@ def reference_statistics(real, extractor, *, num=50_000, split="train", data_dir
         [B, H, W, C] in [-1, 1] (then `name` labels it in the cache key; without a name nothing is cached).
       extractor: a features.FeatureExtractor.
       num: number of real samples (fewer if the split is smaller; `count` says how many).
-      cache_dir: folder of the .npz cache (None: no cache), keyed by reference, split, extractor, num, kid_samples.
+      cache_dir: folder of the .npz cache (None: no cache), keyed by reference, split, extractor name and
+        weights fingerprint, num and kid_samples. KID uses the first kid_samples real rows: keep the data unsorted.
     """
     if num < 2:
         raise ValueError(f"reference_num must be >= 2, got {num}")
@@ -286,7 +287,7 @@ def reference_statistics(real, extractor, *, num=50_000, split="train", data_dir
     path = None
     if cache_dir and label:
         key = {"reference": label, "split": split, "extractor": extractor.name, "num": int(num),
-               "kid_samples": int(kid_samples)}
+               "kid_samples": int(kid_samples), "weights": getattr(extractor, "fingerprint", "")}
         path = _cache_path(cache_dir, key)
         if os.path.isfile(path):
             with np.load(path) as cached:

@@ -43,10 +43,12 @@ class FeatureExtractor:
       fn: callable on a float32 image tensor returning (features, logits or None) tensors.
       has_logits: whether fn returns logits (needed for the Inception/classifier score).
       is_inception: True only for TF-GAN's Inception network; only then are results called IS/FID/KID.
+      fingerprint: a string that changes with the weights (part of the reference-statistics cache key).
     """
 
-    def __init__(self, name, fn, *, has_logits, is_inception=False):
+    def __init__(self, name, fn, *, has_logits, is_inception=False, fingerprint=""):
         self.name = sanitize_name(name)
+        self.fingerprint = str(fingerprint)  # identifies the weights in reference-statistics cache keys
         self._fn = fn
         self.has_logits = bool(has_logits)
         self.is_inception = bool(is_inception)
@@ -144,7 +146,8 @@ def inception_extractor(handle=None, *, allow_download=False) -> FeatureExtracto
         batch = tf.shape(images)[0]
         return (tf.reshape(outputs[INCEPTION_POOL], [batch, -1]), tf.reshape(outputs[INCEPTION_LOGITS], [batch, -1]))
 
-    extractor = FeatureExtractor(INCEPTION_NAME, fn, has_logits=True, is_inception=True)
+    extractor = FeatureExtractor(INCEPTION_NAME, fn, has_logits=True, is_inception=True,
+                                 fingerprint=os.path.basename(os.fspath(handle or INCEPTION_HANDLE).rstrip("/")))
     extractor.module = module  # the signature's variables live as long as the module
     return extractor
 
@@ -199,7 +202,15 @@ def keras_extractor(model, *, layer=None, name=None) -> FeatureExtractor:
             return result[0], result[1]
         return result, None
 
-    return FeatureExtractor(name, fn, has_logits=has_logits)
+    return FeatureExtractor(name, fn, has_logits=has_logits, fingerprint=weights_fingerprint(sub.weights))
+
+
+def weights_fingerprint(variables) -> str:
+    """sha1 (12 hex digits) of weights: same extractor name, other weights -> another cache entry."""
+    digest = hashlib.sha1()
+    for weight in variables:
+        digest.update(np.ascontiguousarray(weight.numpy()).tobytes())
+    return digest.hexdigest()[:12]
 
 
 def _saved_model_extractor(path, *, layer, name) -> FeatureExtractor:
@@ -219,7 +230,8 @@ def _saved_model_extractor(path, *, layer, name) -> FeatureExtractor:
         return out[feature_key], (out["logits"] if has_logits else None)
 
     fn.keep_alive = loaded
-    return FeatureExtractor(name, fn, has_logits=has_logits)
+    return FeatureExtractor(name, fn, has_logits=has_logits,
+                            fingerprint=weights_fingerprint(getattr(loaded, "variables", ())))
 
 
 def random_extractor(image_shape=(32, 32, 3), *, feature_dim=16, num_classes=10, seed=0, name="random") -> FeatureExtractor:

@@ -304,6 +304,13 @@ def test_reference_statistics_are_cached(tmp_path):
     np.testing.assert_array_equal(second.kid_features, first.kid_features)
     third = ev.reference_statistics(real, extractor, num=80, cache_dir=tmp_path, name="uniform")
     assert not third.from_cache and len(os.listdir(tmp_path)) == 2
+    # same extractor name, other weights: another cache entry
+    a = fl.keras_extractor(fl.build_classifier((8, 8, 3), width=2, feature_dim=3, seed=0), name="clf")
+    b = fl.keras_extractor(fl.build_classifier((8, 8, 3), width=2, feature_dim=3, seed=1), name="clf")
+    assert a.fingerprint != b.fingerprint
+    ev.reference_statistics(real, a, num=50, cache_dir=tmp_path, name="uniform")
+    assert not ev.reference_statistics(real, b, num=50, cache_dir=tmp_path, name="uniform").from_cache
+    assert ev.reference_statistics(real, a, num=50, cache_dir=tmp_path, name="uniform").from_cache
 
 
 class FakeGAN(tf.keras.Model):
