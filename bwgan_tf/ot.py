@@ -67,12 +67,18 @@ def cost_matrix(x, y, space: Union[str, spaces.Space] = "l2", chunk_size: int = 
     if x.shape[1:] != y.shape[1:]:
         raise ValueError(f"x and y must have the same sample shape, got x {x.shape} and y {y.shape}")
     n, m = x.shape[0], y.shape[0]
+    chunk_size = min(chunk_size, n * m)
     xt, yt = tf.constant(x), tf.constant(y)
+
+    @tf.function
+    def chunk_norms(start):  # one trace: every chunk has chunk_size pairs (the last one wraps around)
+        index = (start + tf.range(chunk_size)) % (n * m)
+        return space.norm(tf.gather(xt, index // m) - tf.gather(yt, index % m))
+
     costs = np.empty(n * m, dtype=np.float64)
     for start in range(0, n * m, chunk_size):
-        index = tf.range(start, min(start + chunk_size, n * m))
-        diff = tf.gather(xt, index // m) - tf.gather(yt, index % m)
-        costs[start:start + int(index.shape[0])] = space.norm(diff).numpy()
+        stop = min(start + chunk_size, n * m)
+        costs[start:stop] = chunk_norms(tf.constant(start))[:stop - start].numpy()
     return costs.reshape(n, m)
 
 
