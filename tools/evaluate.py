@@ -58,7 +58,11 @@ def load_source(run_dir=None, saved_model=None, checkpoint=None):
         return evaluation.as_sampler(saved_model), {}
     if not os.path.isfile(os.path.join(run_dir, "config.json")):
         raise ValueError(f"--run_dir: no config.json in {run_dir!r}")
-    from bwgan_tf import experiment
+    try:
+        from bwgan_tf import experiment
+    except ImportError as error:
+        raise ValueError(f"--run_dir needs bwgan_tf.experiment, which failed to import ({error}); "
+                         "export the generator and use --saved_model") from error
     generator, config = experiment.load_generator(run_dir, checkpoint=checkpoint)
     return evaluation.as_sampler(generator, config.get("latent_dim")), config
 
