@@ -1,0 +1,134 @@
+"""Mallasto et al.'s estimation protocol and WGAN's Example 1, run tiny."""
+import json
+import math
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from bwgan_tf import estimation, ot
+
+
+def test_gaussian_pair_is_the_shifted_pair_and_deterministic_per_seed():
+    pair = estimation.gaussians_pair(1.0)
+    x, y = pair.sample(4000, tf.constant([3, 4]))
+    np.testing.assert_allclose(x.numpy().mean(0), [1, 1], atol=0.06)
+    np.testing.assert_allclose(y.numpy().mean(0), [-1, -1], atol=0.06)
+    np.testing.assert_allclose(x.numpy().std(0), [1, 1], atol=0.05)
+    np.testing.assert_array_equal(x.numpy(), pair.sample(4000, tf.constant([3, 4]))[0].numpy())
+    assert pair.population == pytest.approx(2 * math.sqrt(2))
+    # The batch distance converges to the population one (O(n^-1/2) bias in 2-D at this size).
+    assert ot.wasserstein(x[:800], y[:800]) == pytest.approx(2 * math.sqrt(2), abs=0.25)
+
+
+def test_cifar_pairs(cifar_images):
+    images = cifar_images[:200]
+    x, y = estimation.cifar_pair(images, "half").sample(64, tf.constant([0, 1]))
+    assert x.shape == y.shape == (64, 32, 32, 3)
+    halves = {tuple(v.numpy().ravel()[:16]) for v in x} & {tuple(v.numpy().ravel()[:16]) for v in y}
+    assert not halves  # disjoint halves
+    x, y = estimation.cifar_pair(images, "noise:0.5").sample(512, tf.constant([0, 1]))
+    assert float(tf.math.reduce_std(y)) > float(tf.math.reduce_std(x)) + 0.1
+    for bad in ("quarter", "noise:-1", "noise:abc"):
+        with pytest.raises(ValueError, match="second must be"):
+            estimation.cifar_pair(images, bad)
+
+
+def tiny(pair, method, **kwargs):
+    settings = dict(iterations=40, batch_size=16, eval_batches=2, width=16, critic="mlp")
+    settings.update(kwargs)
+    return estimation.train_and_estimate(pair, estimation.make_method(method), **settings)
+
+
+def test_c_transform_is_a_lower_bound_and_beats_the_gradient_penalty_on_real_images(cifar_images):
+    pair = estimation.cifar_pair(cifar_images[:512], "half")
+    ct, gp = tiny(pair, "c_transform"), tiny(pair, "gradient_penalty")
+    assert ct["exact"] == pytest.approx(gp["exact"])  # the same evaluation batches
+    assert ct["estimate"] <= ct["exact"] + 1e-3  # any (phi, phi^c) is dual-feasible: objective <= W_1
+    assert ct["error"] < gp["error"] / 3
+
+
+def test_weight_clipping_keeps_weights_clipped_and_underestimates():
+    pair = estimation.gaussians_pair()
+    method = estimation.make_method("weight_clipping", clip=0.01)
+    run = estimation.train_and_estimate(pair, method, iterations=10, batch_size=16, width=8)
+    assert 0 <= run["estimate"] < 0.01 * run["exact"]
+    assert run["error"] == pytest.approx(run["exact"] - run["estimate"], rel=1e-6)
+
+
+def test_protocol_summary_is_mean_and_std_of_its_repeats():
+    pair = estimation.gaussians_pair()
+    methods = [estimation.make_method("c_transform"), estimation.make_method("banach_gradient_penalty", space="l1")]
+    results = estimation.run_protocol(pair, methods, repeats=2, iterations=5, batch_size=8, width=8)
+    for name, summary in results["methods"].items():
+        errors = [run["error"] for run in summary["runs"]]
+        assert summary["error_mean"] == pytest.approx(np.mean(errors))
+        assert summary["error_std"] == pytest.approx(np.std(errors))
+    # The l1 population distance of the (2, 2) translation is 4, the l2 one 2 sqrt 2.
+    assert results["methods"]["banach_gradient_penalty"]["population"] == pytest.approx(4.0)
+    assert results["methods"]["c_transform"]["population"] == pytest.approx(2 * math.sqrt(2))
+    json.dumps(results)
+    assert "| c_transform | lp:p=2 |" in estimation.format_table(results)
+
+
+def test_parallel_lines_estimates_track_abs_theta_while_js_is_constant():
+    rows = estimation.parallel_lines([-1.0, 0.0, 0.5], "gradient_penalty", iterations=250, batch_size=64, width=32)
+    by_theta = {row["theta"]: row for row in rows}
+    assert by_theta[0.5]["estimate"] == pytest.approx(0.5, abs=0.12)
+    assert by_theta[-1.0]["estimate"] == pytest.approx(1.0, abs=0.2)
+    assert abs(by_theta[0.0]["estimate"]) < 0.12
+    assert by_theta[-1.0]["js"] == by_theta[0.5]["js"] == pytest.approx(math.log(2))
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(iterations=0), "iterations"), (dict(batch_size=-1), "batch_size"), (dict(eval_batches=0), "eval_batches"),
+    (dict(critic="resnet"), "critic must be"), (dict(critic="conv"), "critic 'conv' needs image"),
+])
+def test_bad_arguments(kwargs, match, tmp_path):
+    with pytest.raises(ValueError, match=match):
+        estimation.train_and_estimate(estimation.gaussians_pair(), estimation.make_method("c_transform"), **kwargs)
+    with pytest.raises(ValueError, match="method must be"):
+        estimation.make_method("spectral_norm")
+    with pytest.raises(ValueError, match="lam must be"):
+        estimation.make_method("gradient_penalty", lam=-1)
+    with pytest.raises(ValueError, match="cifar_path"):
+        estimation.load_cifar_images(tmp_path / "missing.npz")
+
+
+def run_tool(project_root, *args):
+    return subprocess.run([sys.executable, str(project_root / "tools" / "estimate_wasserstein.py"), *args],
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_tool_writes_the_table_and_json(project_root, tmp_path, cifar_subset_path):
+    out = tmp_path / "table.json"
+    result = run_tool(project_root, "--datasets=gaussians,cifar10", "--methods=c_transform,weight_clipping",
+                      "--repeats=2", "--iterations=3", "--batch_size=8", "--width=4", "--cifar_critic=mlp",
+                      "--second=noise:0.2", f"--output={out}")
+    assert result.returncode == 0, result.stderr
+    assert "| c_transform |" in result.stdout and "cifar10:noise:0.2" in result.stdout
+    tables = json.loads(out.read_text())["tables"]
+    assert [t["pair"] for t in tables] == ["gaussians:shift=1", "cifar10:noise:0.2"]
+    assert len(tables[1]["methods"]["weight_clipping"]["runs"]) == 2
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--methods=c_transform,magic"], "--methods: unknown magic"),
+    (["--datasets=mnist"], "--datasets: unknown mnist"),
+    (["--repeats=0"], "flag --repeats=0"),
+    (["--second=quarter", "--datasets=cifar10"], "second must be"),
+])
+def test_tool_bad_flags_exit_2(project_root, args, message):
+    result = run_tool(project_root, *args)
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr
+
+
+def test_tool_parallel_lines_table(project_root):
+    result = run_tool(project_root, "--parallel_lines=0,1", "--methods=c_transform", "--iterations=3",
+                      "--batch_size=8", "--width=4")
+    assert result.returncode == 0, result.stderr
+    rows = [line for line in result.stdout.splitlines() if line.startswith("| c_transform |")]
+    assert len(rows) == 2 and rows[1].split("|")[5].strip() == "1.0000" and rows[1].split("|")[6].strip() == "0.6931"
