@@ -1,0 +1,184 @@
+"""The Wasserstein GAN family as one Keras model: WGAN, WGAN-GP, Banach WGAN, c-transform, quotient penalty.
+
+``WassersteinGAN.fit(dataset)`` runs Algorithm 1 of Gulrajani et al. 2017 with the critic loss of Adler & Lunz
+2018, eq. 8:
+
+    L_D = (E D(G(z)) - E D(x)) / gamma + penalty + drift * E D(x)^2,     L_G = -E D(G(z)) / gamma,
+
+where the Lipschitz strategy (bwgan_tf.lipschitz) supplies the scores, the penalty and any projection.
+
+Data layout: each element of the dataset is one generator step's worth of real samples, [n_critic * B, ...]
+(a tuple's first element is used). train_step splits it into n_critic batches of B, one per critic update
+(the papers' algorithm draws a fresh real batch for every critic update), then makes one generator update with
+B latent vectors; the c-transform generator loss also uses the last real batch.
+"""
+import math
+from typing import Optional, Tuple, Union
+
+import tensorflow as tf
+
+from bwgan_tf import lipschitz as lipschitz_lib
+
+PAPER_DECAY_STEPS = 100_000
+
+
+def _check(condition: bool, message: str) -> None:
+    if not condition:
+        raise ValueError(message)
+
+
+class WassersteinGAN(tf.keras.Model):
+    """Generator, critic, an EMA copy of the generator, and the training step of the WGAN family.
+
+    Args:
+      generator: keras.Model z [N, latent_dim] -> samples [N, ...].
+      critic: keras.Model samples [N, ...] -> scores [N] (or [N, 1]).
+      latent_dim: size of z.
+      lipschitz: a lipschitz.LipschitzStrategy, or its name (built with defaults).
+      n_critic: critic updates per generator update (5 in the papers).
+      ema_decay: decay of the exponential moving average of the generator weights, in [0, 1).
+      drift: weight of E D(x)^2 in the critic loss (Adler & Lunz 2018: 1e-5).
+      seed: seed of the training RNG (latent draws and interpolation points); checkpointed with the weights.
+    """
+
+    def __init__(self, generator: tf.keras.Model, critic: tf.keras.Model, *, latent_dim: int,
+                 lipschitz: Union[str, lipschitz_lib.LipschitzStrategy] = "gradient_penalty", n_critic: int = 5,
+                 ema_decay: float = 0.999, drift: float = 1e-5, seed: int = 0, **kwargs):
+        super().__init__(**kwargs)
+        _check(isinstance(latent_dim, int) and latent_dim >= 1, f"latent_dim must be a positive integer, got {latent_dim!r}")
+        _check(isinstance(n_critic, int) and not isinstance(n_critic, bool) and n_critic >= 1,
+               f"n_critic must be a positive integer, got {n_critic!r}")
+        _check(isinstance(ema_decay, (int, float)) and 0 <= ema_decay < 1, f"ema_decay must be in [0, 1), got {ema_decay!r}")
+        _check(isinstance(drift, (int, float)) and math.isfinite(drift) and drift >= 0,
+               f"drift must be a non-negative number, got {drift!r}")
+        _check(isinstance(seed, int), f"seed must be an integer, got {seed!r}")
+        if isinstance(lipschitz, str):
+            lipschitz = lipschitz_lib.build(lipschitz)
+        _check(isinstance(lipschitz, lipschitz_lib.LipschitzStrategy),
+               f"lipschitz must be a LipschitzStrategy or one of {', '.join(lipschitz_lib.NAMES)}, got {lipschitz!r}")
+        self.generator = generator
+        self.critic = critic
+        self.latent_dim = latent_dim
+        self.lipschitz = lipschitz
+        self.n_critic = n_critic
+        self.ema_decay = float(ema_decay)
+        self.drift = float(drift)
+        self.seed = seed
+        self.ema_generator = tf.keras.models.clone_model(generator)
+        self.ema_generator.set_weights(generator.get_weights())
+        self.ema_generator.trainable = False
+        self.rng = tf.random.Generator.from_seed(seed)
+        self.generator_steps = tf.Variable(0, dtype=tf.int64, trainable=False, name="generator_steps")
+
+    def compile(self, generator_optimizer=None, critic_optimizer=None, **kwargs):
+        """Takes the two optimizers (default: paper_optimizers for the strategy) and Keras compile options."""
+        if generator_optimizer is None or critic_optimizer is None:
+            default_g, default_c = paper_optimizers(self.lipschitz.name, n_critic=self.n_critic)
+            generator_optimizer = generator_optimizer or default_g
+            critic_optimizer = critic_optimizer or default_c
+        super().compile(**kwargs)
+        self.generator_optimizer = generator_optimizer
+        self.critic_optimizer = critic_optimizer
+
+    def call(self, z, training=False):
+        """Samples of the EMA generator for latent vectors z [N, latent_dim]."""
+        return self.ema_generator(z, training=training)
+
+    # ----------------------------------------------------------------------------------------------
+    def _latent(self, batch_size) -> tf.Tensor:
+        return self.rng.normal([batch_size, self.latent_dim])
+
+    def critic_step(self, real) -> dict:
+        """One critic update on a real batch [B, ...]; the generator's trainable weights are untouched."""
+        fake = self.generator(self._latent(tf.shape(real)[0]), training=True)
+        gamma = self.lipschitz.gamma
+        with tf.GradientTape() as tape:
+            d_real, d_fake = self.lipschitz.scores(self.critic, real, fake)
+            wasserstein = tf.reduce_mean(d_real) - tf.reduce_mean(d_fake)
+            penalty, grad_norm = self.lipschitz.penalty(self.critic, real, fake, self.rng)
+            loss = -wasserstein / gamma + penalty + self.drift * tf.reduce_mean(tf.square(d_real))
+        variables = self.critic.trainable_variables
+        self.critic_optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
+        self.lipschitz.after_critic_update(self.critic)
+        return {"critic_loss": loss, "wasserstein": wasserstein / gamma, "penalty": penalty, "grad_norm": grad_norm}
+
+    def generator_step(self, real) -> dict:
+        """One generator update with B = len(real) latent vectors, then the EMA update; the critic is untouched."""
+        with tf.GradientTape() as tape:
+            fake = self.generator(self._latent(tf.shape(real)[0]), training=True)
+            _, d_fake = self.lipschitz.scores(self.critic, real, fake)
+            loss = -tf.reduce_mean(d_fake) / self.lipschitz.gamma
+        variables = self.generator.trainable_variables
+        self.generator_optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
+        self.update_ema()
+        self.generator_steps.assign_add(1)
+        return {"generator_loss": loss}
+
+    def update_ema(self) -> None:
+        """ema <- decay * ema + (1 - decay) * w for trainable weights; other weights (BN statistics) copied."""
+        trainable = {id(v) for v in self.generator.trainable_variables}
+        for ema, weight in zip(self.ema_generator.weights, self.generator.weights):
+            if id(weight) in trainable:
+                ema.assign(self.ema_decay * ema + (1.0 - self.ema_decay) * tf.cast(weight, ema.dtype))
+            else:
+                ema.assign(weight)
+
+    def train_step(self, data):
+        real = data[0] if isinstance(data, (tuple, list)) else data
+        batches = tf.split(real, self.n_critic, axis=0)
+        logs = {}
+        for batch in batches:
+            logs = self.critic_step(batch)
+        logs.update(self.generator_step(batches[-1]))
+        logs.update(lam=tf.constant(self.lipschitz.lam, tf.float32), gamma=tf.constant(self.lipschitz.gamma, tf.float32),
+                    lr=_current_lr(self.critic_optimizer))
+        return {k: tf.cast(v, tf.float32) for k, v in logs.items()}
+
+    # ----------------------------------------------------------------------------------------------
+    def sample(self, num: int, seed: int = 0) -> tf.Tensor:
+        """num samples of the EMA generator from stateless normal latents for ``seed``."""
+        z = tf.random.stateless_normal([num, self.latent_dim], seed=[seed, 0])
+        return self.ema_generator(z, training=False)
+
+    def checkpoint_items(self) -> dict:
+        """Everything a resumed run needs, for tf.train.Checkpoint(**items)."""
+        items = dict(generator=self.generator, critic=self.critic, ema_generator=self.ema_generator, rng=self.rng,
+                     generator_steps=self.generator_steps)
+        if getattr(self, "generator_optimizer", None) is not None:
+            items.update(generator_optimizer=self.generator_optimizer, critic_optimizer=self.critic_optimizer)
+        return items
+
+
+def _current_lr(optimizer) -> tf.Tensor:
+    lr = optimizer.learning_rate
+    if isinstance(lr, tf.keras.optimizers.schedules.LearningRateSchedule):
+        lr = lr(optimizer.iterations)
+    return tf.cast(lr, tf.float32)
+
+
+def linear_decay(lr: float, steps: int) -> tf.keras.optimizers.schedules.LearningRateSchedule:
+    """lr decayed linearly to 0 over ``steps`` optimizer steps (Adler & Lunz 2018: 100k generator steps)."""
+    return tf.keras.optimizers.schedules.PolynomialDecay(lr, steps, end_learning_rate=0.0, power=1.0)
+
+
+def paper_optimizers(lipschitz_name: str = "gradient_penalty", lr: Optional[float] = None,
+                     decay_steps: Optional[int] = PAPER_DECAY_STEPS, n_critic: int = 5) -> Tuple:
+    """(generator_optimizer, critic_optimizer) of the papers.
+
+    Penalty methods: Adam(lr 2e-4, beta1 0, beta2 0.9), lr decayed linearly to 0 over ``decay_steps`` generator
+    steps (the critic's schedule counts its n_critic updates per generator step). Weight clipping: RMSProp(5e-5)
+    (Arjovsky et al. 2017, Algorithm 1). decay_steps None keeps the rate constant.
+    """
+    if lipschitz_name not in lipschitz_lib.NAMES:
+        raise ValueError(f"lipschitz_name must be one of {', '.join(lipschitz_lib.NAMES)}, got {lipschitz_name!r}")
+    if lipschitz_name == "weight_clipping":
+        rate = 5e-5 if lr is None else lr
+        return tf.keras.optimizers.RMSprop(rate), tf.keras.optimizers.RMSprop(rate)
+    rate = 2e-4 if lr is None else lr
+    _check(isinstance(rate, (int, float)) and rate > 0, f"lr must be a positive number, got {lr!r}")
+
+    def schedule(steps_per_generator_step):
+        return rate if decay_steps is None else linear_decay(rate, decay_steps * steps_per_generator_step)
+
+    return (tf.keras.optimizers.Adam(schedule(1), beta_1=0.0, beta_2=0.9),
+            tf.keras.optimizers.Adam(schedule(n_critic), beta_1=0.0, beta_2=0.9))

@@ -1,0 +1,206 @@
+"""Keeping the critic Lipschitz: one strategy per class, chosen by name.
+
+A strategy tells the training step three things (see gan.WassersteinGAN):
+  * ``scores(critic, real, fake)``: the critic's values (D(real), D(fake)), float32 [N] each;
+  * ``penalty(critic, real, fake, rng)``: (the scalar term added to the critic loss, mean ||dD||_{B*});
+  * ``after_critic_update(critic)``: a projection after each critic update (weight clipping).
+``gamma`` scales the critic as in eq. 8 of Adler & Lunz 2018 (1 for the other methods).
+"""
+import math
+from typing import Tuple, Union
+
+import tensorflow as tf
+
+from bwgan_tf import spaces
+
+NAMES = ("gradient_penalty", "weight_clipping", "c_transform", "quotient_penalty")
+ZERO = 0.0
+
+
+def _positive(value, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
+    return float(value)
+
+
+def _non_negative(value, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+        raise ValueError(f"{name} must be a non-negative finite number, got {value!r}")
+    return float(value)
+
+
+def _scores(critic, x) -> tf.Tensor:
+    """Critic values as float32 [N] (mixed precision safe)."""
+    return tf.reshape(tf.cast(critic(x, training=True), tf.float32), [-1])
+
+
+def _flat(x) -> tf.Tensor:
+    """Samples [N, ...] as float32."""
+    return tf.cast(x, tf.float32)
+
+
+class LipschitzStrategy:
+    """Base: plain critic scores, no penalty, no projection, gamma = 1."""
+
+    name = "none"
+    gamma = 1.0
+    lam = 0.0
+
+    def scores(self, critic, real, fake) -> Tuple[tf.Tensor, tf.Tensor]:
+        return _scores(critic, real), _scores(critic, fake)
+
+    def penalty(self, critic, real, fake, rng: tf.random.Generator) -> Tuple[tf.Tensor, tf.Tensor]:
+        del critic, real, fake, rng
+        return tf.constant(ZERO), tf.constant(ZERO)
+
+    def after_critic_update(self, critic) -> None:
+        del critic
+
+    def config(self) -> dict:
+        return {"name": self.name}
+
+
+class GradientPenalty(LipschitzStrategy):
+    """Banach gradient penalty (Adler & Lunz 2018, eq. 8): lam * E(||dD(x_hat)||_{B*} / gamma - 1)^2.
+
+    x_hat is uniform on the lines between paired real and fake samples (Gulrajani et al. 2017). With space l2,
+    lam 10 and gamma 1 this is exactly WGAN-GP. ``one_sided`` penalises only norms above gamma.
+    """
+
+    name = "gradient_penalty"
+
+    def __init__(self, space: Union[str, spaces.Space] = "l2", lam: float = 10.0, gamma: float = 1.0,
+                 one_sided: bool = False):
+        self.space = spaces.parse(space)
+        self.dual = self.space.dual
+        self.lam = _non_negative(lam, "lam")
+        self.gamma = _positive(gamma, "gamma")
+        self.one_sided = bool(one_sided)
+
+    def penalty(self, critic, real, fake, rng):
+        real, fake = _flat(real), _flat(fake)
+        shape = [tf.shape(real)[0]] + [1] * (real.shape.rank - 1)
+        u = rng.uniform(shape, dtype=tf.float32)
+        x_hat = real + u * (fake - real)
+        with tf.GradientTape() as tape:
+            tape.watch(x_hat)
+            values = tf.reduce_sum(_scores(critic, x_hat))
+        grad_norm = self.dual.norm(tape.gradient(values, x_hat))
+        excess = grad_norm / self.gamma - 1.0
+        if self.one_sided:
+            excess = tf.nn.relu(excess)
+        return self.lam * tf.reduce_mean(tf.square(excess)), tf.reduce_mean(grad_norm)
+
+    def config(self):
+        return {"name": self.name, "space": str(self.space), "lam": self.lam, "gamma": self.gamma,
+                "one_sided": self.one_sided}
+
+
+class WeightClipping(LipschitzStrategy):
+    """WGAN (Arjovsky et al. 2017, Algorithm 1): every critic weight clipped to [-c, c] after each update."""
+
+    name = "weight_clipping"
+
+    def __init__(self, clip: float = 0.01):
+        self.clip = _positive(clip, "clip")
+
+    def after_critic_update(self, critic):
+        for weight in critic.trainable_variables:
+            weight.assign(tf.clip_by_value(weight, -self.clip, self.clip))
+
+    def config(self):
+        return {"name": self.name, "clip": self.clip}
+
+
+def pairwise_costs(x, y, space: spaces.Space) -> tf.Tensor:
+    """C[j, i] = ||x_j - y_i||_B for x [N, ...], y [M, ...] -> float32 [N, M]."""
+    x, y = _flat(x), _flat(y)
+    n, m = tf.shape(x)[0], tf.shape(y)[0]
+    diff = tf.expand_dims(x, 1) - tf.expand_dims(y, 0)  # [N, M, ...]
+    flat = tf.reshape(diff, tf.concat([[n * m], tf.shape(x)[1:]], axis=0))
+    return tf.reshape(space.norm(tf.ensure_shape(flat, [None] + x.shape[1:].as_list())), [n, m])
+
+
+class CTransform(LipschitzStrategy):
+    """Batch c-transform critic (Mallasto et al. 2019, objective 6).
+
+    phi^c(y_i) = min_j ||x_j - y_i||_B - phi(x_j) over the real batch x, and the estimate of W1 is
+    E phi(x) + E phi^c(y). In the common form E D(real) - E D(fake) this means D(fake) = -phi^c(fake).
+    """
+
+    name = "c_transform"
+
+    def __init__(self, space: Union[str, spaces.Space] = "l2"):
+        self.space = spaces.parse(space)
+
+    def scores(self, critic, real, fake):
+        phi = _scores(critic, real)
+        costs = pairwise_costs(real, fake, self.space)  # [N_real, N_fake]
+        phi_c = tf.reduce_min(costs - tf.expand_dims(phi, 1), axis=0)
+        return phi, -phi_c
+
+    def config(self):
+        return {"name": self.name, "space": str(self.space)}
+
+
+class QuotientPenalty(LipschitzStrategy):
+    """Lipschitz-quotient penalty (Adler & Lunz 2018, section 5, eq. 12) on paired real and fake samples:
+
+    lam * E[(|D(X) - D(Y)| / (gamma ||X - Y||_B) - 1)_+^2].
+    """
+
+    name = "quotient_penalty"
+
+    def __init__(self, space: Union[str, spaces.Space] = "l2", lam: float = 10.0, gamma: float = 1.0):
+        self.space = spaces.parse(space)
+        self.lam = _non_negative(lam, "lam")
+        self.gamma = _positive(gamma, "gamma")
+
+    def penalty(self, critic, real, fake, rng):
+        del rng
+        real, fake = _flat(real), _flat(fake)
+        distance = self.space.norm(real - fake)
+        quotient = tf.abs(_scores(critic, real) - _scores(critic, fake)) / tf.maximum(distance, 1e-12)
+        excess = tf.nn.relu(quotient / self.gamma - 1.0)
+        return self.lam * tf.reduce_mean(tf.square(excess)), tf.reduce_mean(quotient)
+
+    def config(self):
+        return {"name": self.name, "space": str(self.space), "lam": self.lam, "gamma": self.gamma}
+
+
+def build(name: str, *, space: Union[str, spaces.Space] = "l2", lam: float = 10.0, gamma: float = 1.0,
+          clip: float = 0.01, one_sided: bool = False) -> LipschitzStrategy:
+    """The strategy called ``name`` (one of NAMES) with the arguments it uses."""
+    if name == "gradient_penalty":
+        return GradientPenalty(space, lam, gamma, one_sided)
+    if name == "weight_clipping":
+        return WeightClipping(clip)
+    if name == "c_transform":
+        return CTransform(space)
+    if name == "quotient_penalty":
+        return QuotientPenalty(space, lam, gamma)
+    raise ValueError(f"lipschitz must be one of {', '.join(NAMES)}, got {name!r}")
+
+
+MIN_HEURISTIC_IMAGES = 2000
+
+
+def resolve_lambda_gamma(space, lam, gamma, images=None) -> Tuple[float, float]:
+    """lam and gamma as numbers; "auto" takes the section 3.2 heuristic (E||X||_B, E||X||_B*) on real images."""
+    auto = [name for name, value in (("lam", lam), ("gamma", gamma)) if value == "auto"]
+    values = {"lam": lam, "gamma": gamma}
+    if auto:
+        if images is None or len(images) < MIN_HEURISTIC_IMAGES:
+            got = 0 if images is None else len(images)
+            raise ValueError(f"{' and '.join(auto)}=auto needs at least {MIN_HEURISTIC_IMAGES} real images, got {got}")
+        heuristic = dict(zip(("lam", "gamma"), spaces.heuristic_lambda_gamma(space, images)))
+        values.update({name: heuristic[name] for name in auto})
+    for name in ("lam", "gamma"):
+        value = values[name]
+        if isinstance(value, str):
+            try:
+                value = float(value)
+            except ValueError:
+                raise ValueError(f"{name} must be a positive number or 'auto', got {value!r}") from None
+        values[name] = _positive(value, name) if name == "gamma" else _non_negative(value, name)
+    return values["lam"], values["gamma"]
