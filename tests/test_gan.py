@@ -1,0 +1,212 @@
+"""WassersteinGAN: the training step of eq. 8, EMA, determinism, and an end-to-end 2-D run."""
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from scipy.optimize import linear_sum_assignment
+
+from bwgan_tf import gan, lipschitz
+
+
+def mlp(inputs, outputs, width=32, depth=2, batch_norm=False, seed=0):
+    init = tf.keras.initializers.GlorotUniform
+    x = first = tf.keras.Input([inputs])
+    for i in range(depth):
+        x = tf.keras.layers.Dense(width, kernel_initializer=init(seed + i))(x)
+        if batch_norm:
+            x = tf.keras.layers.BatchNormalization()(x)
+        x = tf.keras.layers.ReLU()(x)
+    return tf.keras.Model(first, tf.keras.layers.Dense(outputs, kernel_initializer=init(seed + 99))(x))
+
+
+def tiny_gan(strategy="gradient_penalty", n_critic=2, ema_decay=0.9, batch_norm=False, seed=0, **kwargs):
+    model = gan.WassersteinGAN(mlp(3, 2, batch_norm=batch_norm, seed=seed), mlp(2, 1, seed=seed + 10), latent_dim=3,
+                               lipschitz=strategy, n_critic=n_critic, ema_decay=ema_decay, seed=seed, **kwargs)
+    model.compile(*gan.paper_optimizers(model.lipschitz.name, lr=1e-3, decay_steps=None, n_critic=n_critic))
+    return model
+
+
+def real_batches(n_critic=2, batch=16, steps=3, seed=0):
+    data = np.random.default_rng(seed).normal(size=(steps * n_critic * batch, 2)).astype(np.float32) + 2.0
+    return tf.data.Dataset.from_tensor_slices(data).batch(n_critic * batch, drop_remainder=True)
+
+
+def weights(variables):
+    return [v.numpy().copy() for v in variables]
+
+
+def assert_same(a, b):
+    assert len(a) == len(b)
+    for x, y in zip(a, b):
+        np.testing.assert_array_equal(x, y)
+
+
+def test_fit_logs_every_metric_of_the_issue_and_counts_generator_steps():
+    model = tiny_gan()
+    history = model.fit(real_batches(steps=3), epochs=1, verbose=0).history
+    expected = {"critic_loss", "generator_loss", "wasserstein", "penalty", "grad_norm", "lam", "gamma", "lr"}
+    assert expected <= set(history)
+    assert int(model.generator_steps.numpy()) == 3
+    assert int(model.critic_optimizer.iterations.numpy()) == 6  # n_critic updates per generator step
+    assert int(model.generator_optimizer.iterations.numpy()) == 3
+    assert history["lam"][-1] == pytest.approx(10.0) and history["lr"][-1] == pytest.approx(1e-3)
+    assert all(np.isfinite(v[-1]) for v in history.values())
+
+
+def test_critic_loss_is_eq_8():
+    """Replaying the step's RNG draws: L_D = (E D(f) - E D(r)) / gamma + lam E(||dD(x_hat)||_q / gamma - 1)^2 + drift E D(r)^2."""
+    lam, gamma, drift = 4.0, 2.0, 0.1
+    model = tiny_gan(strategy=lipschitz.GradientPenalty("lp:p=3", lam=lam, gamma=gamma), drift=drift)
+    model.compile(tf.keras.optimizers.SGD(0.0), tf.keras.optimizers.SGD(0.0))  # weights stay put
+    real = tf.random.stateless_normal([8, 2], seed=[1, 2])
+    state = model.rng.state.numpy().copy()
+    logs = model.critic_step(real)
+    model.rng.state.assign(state)
+    fake = model.generator(model.rng.normal([8, 3]), training=True)
+    u = model.rng.uniform([8, 1])
+    x_hat = real + u * (fake - real)
+    with tf.GradientTape() as tape:
+        tape.watch(x_hat)
+        total = tf.reduce_sum(model.critic(x_hat))
+    grad = tape.gradient(total, x_hat).numpy()
+    dual_norm = (np.abs(grad) ** 1.5).sum(axis=1) ** (1 / 1.5)
+    d_real, d_fake = model.critic(real).numpy()[:, 0], model.critic(fake).numpy()[:, 0]
+    penalty = lam * np.mean((dual_norm / gamma - 1) ** 2)
+    expected = (d_fake.mean() - d_real.mean()) / gamma + penalty + drift * np.mean(d_real ** 2)
+    assert float(logs["critic_loss"]) == pytest.approx(expected, rel=1e-5)
+    assert float(logs["penalty"]) == pytest.approx(penalty, rel=1e-5)
+    assert float(logs["wasserstein"]) == pytest.approx((d_real.mean() - d_fake.mean()) / gamma, rel=1e-5)
+    assert float(logs["grad_norm"]) == pytest.approx(dual_norm.mean(), rel=1e-5)
+
+
+def test_critic_step_leaves_the_generator_and_generator_step_leaves_the_critic():
+    model = tiny_gan(batch_norm=True)
+    real = tf.random.normal([16, 2], seed=3)
+    before_g = weights(model.generator.trainable_variables)
+    before_c = weights(model.critic.trainable_variables)
+    model.critic_step(real)
+    assert_same(weights(model.generator.trainable_variables), before_g)
+    assert any(not np.array_equal(a, b) for a, b in zip(weights(model.critic.trainable_variables), before_c))
+    before_c = weights(model.critic.trainable_variables)
+    model.generator_step(real)
+    assert_same(weights(model.critic.trainable_variables), before_c)
+    assert any(not np.array_equal(a, b) for a, b in zip(weights(model.generator.trainable_variables), before_g))
+
+
+def test_ema_follows_the_recursion():
+    decay = 0.7
+    model = tiny_gan(ema_decay=decay)
+    ema = weights(model.generator.trainable_variables)  # EMA starts at the initial weights
+    real = tf.random.normal([16, 2], seed=4)
+    for _ in range(3):
+        model.generator_step(real)
+        ema = [decay * e + (1 - decay) * w for e, w in zip(ema, weights(model.generator.trainable_variables))]
+    for got, want in zip(model.ema_generator.trainable_weights or model.ema_generator.weights, ema):
+        np.testing.assert_allclose(got.numpy(), want, rtol=1e-5, atol=1e-7)
+
+
+def test_sample_is_the_ema_generator_on_stateless_latents():
+    model = tiny_gan()
+    model.fit(real_batches(steps=2), epochs=1, verbose=0)
+    a, b = model.sample(5, seed=7).numpy(), model.sample(5, seed=7).numpy()
+    np.testing.assert_array_equal(a, b)
+    z = tf.random.stateless_normal([5, 3], seed=[7, 0])
+    np.testing.assert_allclose(a, model.ema_generator(z, training=False).numpy(), rtol=1e-6)
+    assert not np.allclose(a, model.sample(5, seed=8).numpy())
+
+
+def test_weight_clipping_keeps_every_critic_weight_in_range_after_fit():
+    model = tiny_gan(strategy=lipschitz.WeightClipping(0.02))
+    model.fit(real_batches(steps=2), epochs=1, verbose=0)
+    for weight in model.critic.trainable_variables:
+        assert np.all(np.abs(weight.numpy()) <= 0.02 + 1e-7)
+
+
+@pytest.mark.parametrize("strategy", ["c_transform", "quotient_penalty", "weight_clipping"])
+def test_every_strategy_trains_under_xla(strategy):
+    model = tiny_gan(strategy=strategy)
+    model.compile(*gan.paper_optimizers(strategy, decay_steps=10, n_critic=2), jit_compile=True)
+    history = model.fit(real_batches(steps=2), epochs=1, verbose=0).history
+    assert all(np.isfinite(v[-1]) for v in history.values())
+
+
+def test_paper_optimizers_follow_the_papers():
+    g, c = gan.paper_optimizers("gradient_penalty", n_critic=5)
+    assert isinstance(g, tf.keras.optimizers.Adam)
+    assert float(g.beta_1) == 0.0 and float(g.beta_2) == pytest.approx(0.9)
+    g_schedule, c_schedule = g.get_config()["learning_rate"]["config"], c.get_config()["learning_rate"]["config"]
+    assert g_schedule["initial_learning_rate"] == pytest.approx(2e-4) and g_schedule["decay_steps"] == 100_000
+    assert c_schedule["decay_steps"] == 500_000  # 5 critic updates per generator step
+    decay = gan.linear_decay(2e-4, 100_000)
+    assert [float(decay(s)) for s in (0, 50_000, 100_000)] == pytest.approx([2e-4, 1e-4, 0.0])
+    g, c = gan.paper_optimizers("weight_clipping")
+    assert isinstance(c, tf.keras.optimizers.RMSprop) and float(c.learning_rate) == pytest.approx(5e-5)
+
+
+@pytest.mark.parametrize("kwargs,argument", [
+    ({"n_critic": 0}, "n_critic"), ({"ema_decay": 1.0}, "ema_decay"), ({"drift": -1.0}, "drift"),
+    ({"lipschitz": "spectral"}, "lipschitz"), ({"latent_dim": 0}, "latent_dim"),
+])
+def test_bad_arguments_raise_value_errors_naming_them(kwargs, argument):
+    args = dict(latent_dim=3, lipschitz="gradient_penalty")
+    args.update(kwargs)
+    with pytest.raises(ValueError, match=argument):
+        gan.WassersteinGAN(mlp(3, 2), mlp(2, 1), **args)
+
+
+DETERMINISM_SCRIPT = textwrap.dedent("""
+    import json, sys
+    import numpy as np, tensorflow as tf
+    tf.keras.utils.set_random_seed(0)
+    tf.config.experimental.enable_op_determinism()
+    sys.path.insert(0, sys.argv[1])
+    from test_gan import tiny_gan, real_batches
+    model = tiny_gan(strategy="gradient_penalty")
+    model.compile(*__import__("bwgan_tf.gan", fromlist=["x"]).paper_optimizers("gradient_penalty", lr=1e-3,
+                  decay_steps=None, n_critic=2), jit_compile=True)
+    model.fit(real_batches(steps=4), epochs=1, verbose=0)
+    print(json.dumps([w.numpy().tobytes().hex() for w in model.generator.weights + model.critic.weights]))
+""")
+
+
+def test_two_seeded_runs_give_bit_identical_weights():
+    here = os.path.dirname(os.path.abspath(__file__))
+    runs = [subprocess.run([sys.executable, "-c", DETERMINISM_SCRIPT, here], capture_output=True, text=True,
+                           timeout=180) for _ in range(2)]
+    for run in runs:
+        assert run.returncode == 0, run.stderr[-2000:]
+    first, second = (json.loads(run.stdout.strip().splitlines()[-1]) for run in runs)
+    assert first == second
+
+
+def exact_w1(x, y):
+    costs = np.linalg.norm(x[:, None] - y[None], axis=-1)
+    rows, cols = linear_sum_assignment(costs)
+    return costs[rows, cols].mean()
+
+
+def test_wgan_gp_on_8_gaussians_lowers_the_exact_wasserstein_distance():
+    rng = np.random.default_rng(0)
+    angles = np.arange(8) * np.pi / 4
+    centres = np.stack([np.cos(angles), np.sin(angles)], axis=1) * 2 / 1.414
+
+    def sample(n):
+        return (centres[rng.integers(0, 8, n)] + 0.02 * rng.normal(size=(n, 2))).astype(np.float32)
+
+    tf.keras.utils.set_random_seed(0)
+    model = gan.WassersteinGAN(mlp(2, 2, width=128, depth=3, seed=1), mlp(2, 1, width=128, depth=3, seed=2),
+                               latent_dim=2, lipschitz=lipschitz.GradientPenalty("l2", 10.0, 1.0), n_critic=5,
+                               ema_decay=0.0, seed=0)
+    model.compile(*gan.paper_optimizers("gradient_penalty", lr=1e-3, decay_steps=None), jit_compile=True)
+    steps, batch = 1000, 64
+    data = tf.data.Dataset.from_tensor_slices(sample(steps * 5 * batch)).batch(5 * batch, drop_remainder=True)
+    real = sample(300)
+    before = exact_w1(model.sample(300, seed=1).numpy(), real)
+    model.fit(data, epochs=1, verbose=0)
+    after = exact_w1(model.sample(300, seed=1).numpy(), real)
+    assert after < 0.5 * before, (before, after)
