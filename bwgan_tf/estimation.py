@@ -14,7 +14,7 @@ estimate is compared with the exact batch distance W_1 (bwgan_tf.ot, cost ||x - 
                            - phi(x_i) on the Q batch, estimate mean phi(x) + mean phi^c(y) <= exact W_1.
 
 Also WGAN's Example 1 (parallel lines): W(P_0, P_theta) = |theta| while JS = log 2 for theta != 0.
-The losses, penalties and clipping are bwgan_tf.lipschitz's; this module adds the data, critics and loop.
+The scores, penalties and clipping are bwgan_tf.lipschitz's; this module adds the data, critics and loop.
 """
 import dataclasses
 import math
@@ -24,12 +24,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 import numpy as np
 import tensorflow as tf
 
-from bwgan_tf import ot, spaces
-
-try:  # the "core" helper's module; until it exists, the stand-in formulas below are used (see _objective)
-    from bwgan_tf import lipschitz
-except ImportError:  # pragma: no cover - depends on the checkout's state
-    lipschitz = None
+from bwgan_tf import lipschitz, ot, spaces
 
 METHODS = ("weight_clipping", "gradient_penalty", "banach_gradient_penalty", "c_transform")
 SECOND_DISTRIBUTIONS = ("half", "noise:STD")
@@ -187,16 +182,18 @@ def build_critic(sample_shape: Sequence[int], kind: str = "mlp", width: int = 12
 class Method:
     """One Lipschitz method as used by the protocol.
 
-    ``lipschitz`` is the bwgan_tf.lipschitz object; ``space`` the cost of the exact distance the estimate
-    is compared with; ``scale`` divides the raw estimate (gamma for a gamma-Lipschitz critic).
+    ``lipschitz`` is the bwgan_tf.lipschitz strategy (scores, penalty, after_critic_update); ``space`` the
+    cost of the exact distance the estimate is compared with. The raw estimate is divided by the
+    strategy's gamma (a gamma-Lipschitz critic estimates gamma W_1, Adler & Lunz 2018, eq. 8).
     """
 
     name: str
-    lipschitz: object
+    lipschitz: lipschitz.LipschitzStrategy
     space: spaces.Space
-    scale: float = 1.0
-    lam: float = 10.0
-    clip: float = 0.01
+
+    @property
+    def scale(self) -> float:
+        return float(self.lipschitz.gamma)
 
     def make_optimizer(self, learning_rate: Optional[float] = None) -> tf.keras.optimizers.Optimizer:
         """RMSProp(5e-5) for weight clipping (WGAN Alg. 1), else Adam(1e-4, beta1 0, beta2 0.9) (WGAN-GP)."""
@@ -208,55 +205,23 @@ class Method:
 def make_method(name: str, space: Union[str, spaces.Space] = "l1", lam: float = 10.0, gamma: float = 1.0,
                 clip: float = 0.01, c_transform_space: Union[str, spaces.Space] = "l2") -> Method:
     """The Method named ``name`` (one of METHODS); ``space`` is the Banach space of banach_gradient_penalty."""
-    lam, gamma, clip = float(lam), float(gamma), float(clip)
-    if not (math.isfinite(lam) and lam > 0):
-        raise ValueError(f"lam must be a positive finite number, got {lam!r}")
-    if not (math.isfinite(gamma) and gamma > 0):
-        raise ValueError(f"gamma must be a positive finite number, got {gamma!r}")
-    if not (math.isfinite(clip) and clip > 0):
-        raise ValueError(f"clip must be a positive finite number, got {clip!r}")
-    lip = lipschitz
     if name == "weight_clipping":
-        return Method(name, lip and lip.WeightClipping(clip), spaces.Lp(2), clip=clip)
+        return Method(name, lipschitz.WeightClipping(clip), spaces.Lp(2))
     if name == "gradient_penalty":
-        return Method(name, lip and lip.GradientPenalty(spaces.Lp(2), lam, 1.0), spaces.Lp(2), lam=lam)
+        return Method(name, lipschitz.GradientPenalty(spaces.Lp(2), lam, 1.0), spaces.Lp(2))
     if name == "banach_gradient_penalty":
-        space = spaces.parse(space)
-        return Method(name, lip and lip.GradientPenalty(space, lam, gamma), space, scale=gamma, lam=lam)
+        strategy = lipschitz.GradientPenalty(space, lam, gamma)
+        return Method(name, strategy, strategy.space)
     if name == "c_transform":
-        space = spaces.parse(c_transform_space)
-        return Method(name, lip and lip.CTransform(space), space)
+        strategy = lipschitz.CTransform(c_transform_space)
+        return Method(name, strategy, strategy.space)
     raise ValueError(f"method must be one of {', '.join(METHODS)}, got {name!r}")
 
 
-def _objective(method: Method, critic: tf.keras.Model, x: tf.Tensor, y: tf.Tensor, seed: tf.Tensor):
-    """(loss to minimise, raw batch estimate) for one batch pair; see the module docstring."""
-    if method.name == "c_transform":
-        n = tf.shape(x)[0]
-        phi = critic(x)
-        diff = tf.reshape(x[:, None] - y[None], tf.concat([[n * n], tf.shape(x)[1:]], 0))
-        cost = tf.reshape(method.space.norm(tf.ensure_shape(diff, [None] + x.shape[1:].as_list())), [n, n])
-        phi_c = tf.reduce_min(cost - phi[:, None], axis=0)  # phi^c(y_j) = min_i c(x_i, y_j) - phi(x_i)
-        estimate = tf.reduce_mean(phi) + tf.reduce_mean(phi_c)
-        return -estimate, estimate
-    estimate = tf.reduce_mean(critic(x)) - tf.reduce_mean(critic(y))
-    if method.name == "weight_clipping":
-        return -estimate, estimate
-    eps = tf.random.stateless_uniform([tf.shape(x)[0]] + [1] * (x.shape.rank - 1), seed)
-    between = y + eps * (x - y)
-    with tf.GradientTape() as tape:
-        tape.watch(between)
-        scores = tf.reduce_sum(critic(between))
-    grad_norm = method.space.dual.norm(tape.gradient(scores, between))
-    penalty = method.lam * tf.reduce_mean(tf.square(grad_norm / method.scale - 1.0))
-    return -estimate + penalty, estimate
-
-
-def _after_update(method: Method, critic: tf.keras.Model) -> None:
-    """Projection after an optimizer step (weight clipping); nothing for the other methods."""
-    if method.name == "weight_clipping":
-        for variable in critic.trainable_variables:
-            variable.assign(tf.clip_by_value(variable, -method.clip, method.clip))
+def _estimate(method: Method, critic: tf.keras.Model, x: tf.Tensor, y: tf.Tensor) -> tf.Tensor:
+    """The raw batch estimate E_x D - E_y D with the strategy's scores (for c_transform: E phi + E phi^c)."""
+    real, fake = method.lipschitz.scores(critic, x, y)
+    return tf.reduce_mean(real) - tf.reduce_mean(fake)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -275,20 +240,22 @@ class _Trainer:
         self.model = model = build_critic(pair.sample_shape, critic, width, 0)
         self.optimizer = optimizer = method.make_optimizer(learning_rate)
         optimizer.build(model.trainable_variables)
+        self.rng = rng = tf.random.Generator.from_seed(0)
 
         @tf.function(jit_compile=jit_compile)
         def train_step(step_seed):
-            data_seed, method_seed = tf.unstack(_split_seed(step_seed, 2))
-            x, y = pair.sample(batch_size, data_seed)
+            x, y = pair.sample(batch_size, step_seed)
             with tf.GradientTape() as tape:
-                loss, estimate = _objective(method, model, x, y, method_seed)
+                estimate = _estimate(method, model, x, y)
+                penalty, _ = method.lipschitz.penalty(model, x, y, rng)
+                loss = penalty - estimate  # the critic maximises E_P D - E_Q D minus the penalty
             optimizer.apply_gradients(zip(tape.gradient(loss, model.trainable_variables), model.trainable_variables))
             return loss, estimate
 
         @tf.function(jit_compile=jit_compile)
         def estimate_step(step_seed):
             x, y = pair.sample(batch_size, step_seed)
-            return _objective(method, model, x, y, step_seed)[1] / method.scale, x, y
+            return _estimate(method, model, x, y) / method.scale, x, y
 
         self.train_step, self.estimate_step = train_step, estimate_step
 
@@ -298,10 +265,11 @@ class _Trainer:
         self.model.set_weights(build_critic(self.pair.sample_shape, self.critic, self.width, seed).get_weights())
         for variable in self.optimizer.variables:
             variable.assign(tf.zeros_like(variable))
+        self.rng.reset_from_seed(seed)
         start = time.perf_counter()
         for it in range(iterations):
             self.train_step(tf.constant([seed, it], tf.int32))
-            _after_update(self.method, self.model)
+            self.method.lipschitz.after_critic_update(self.model)
         train_seconds = time.perf_counter() - start
         start = time.perf_counter()
         estimates, exacts = [], []
