@@ -1,0 +1,90 @@
+"""Train-step benchmark: the paper's CIFAR ResNet critic and generator steps, XLA on and off, the cost of each Banach
+norm relative to l2, the FLOPs of a critic step (TF profiler, graph mode) and the utilisation of the measured
+float32 matmul peak. Adler & Lunz 2018 claim the Banach norms come "at no performance loss"."""
+import statistics
+import time
+
+import tensorflow as tf
+
+from bwgan_tf import gan, lipschitz, models
+
+SPACES = ("l2", "lp:p=10", "sobolev:s=-1.5,p=2", "sobolev:s=2,p=2")
+
+
+def _model(space, width, batch_norm=True):
+    generator = models.build_generator("resnet", width=width, batch_norm=batch_norm)
+    critic = models.build_critic("resnet", width=width)
+    model = gan.WassersteinGAN(generator, critic, latent_dim=128, lipschitz=lipschitz.GradientPenalty(space, 10.0, 1.0))
+    model.compile(*gan.paper_optimizers("gradient_penalty"))
+    return model
+
+
+def _steps(model, xla):
+    critic = tf.function(model.critic_step, jit_compile=xla)
+    generator = tf.function(model.generator_step, jit_compile=xla)
+    return critic, generator
+
+
+def _time(fn, arg, reps):
+    fn(arg)  # trace / compile
+    times = []
+    for _ in range(reps):
+        start = time.perf_counter()
+        out = fn(arg)
+        tf.nest.map_structure(lambda t: t.numpy(), out)
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def critic_step_flops(model, real) -> int:
+    """Float operations of one critic step, counted by the TF profiler on the (non-XLA) graph."""
+    concrete = tf.function(model.critic_step).get_concrete_function(tf.TensorSpec(real.shape, real.dtype))
+    options = tf.compat.v1.profiler.ProfileOptionBuilder.float_operation()
+    options["output"] = "none"
+    profile = tf.compat.v1.profiler.profile(concrete.graph, options=options)
+    return int(profile.total_float_ops)
+
+
+def matmul_flops_per_s(n=2048, reps=5) -> float:
+    a = tf.random.stateless_normal([n, n], seed=[0, 1])
+    b = tf.random.stateless_normal([n, n], seed=[2, 3])
+    matmul = tf.function(lambda x, y: tf.reduce_sum(tf.matmul(x, y)))
+    best = min(_time(lambda _: matmul(a, b), None, reps))
+    return 2.0 * n ** 3 / best
+
+
+def run(quick: bool = False) -> dict:
+    width, batch, reps = (16, 8, 2) if quick else (128, 64, 3)
+    real = tf.random.stateless_uniform([batch, 32, 32, 3], seed=[4, 5], minval=-1, maxval=1)
+    result = {"architecture": "resnet 32x32", "width": width, "batch": batch, "repetitions": reps, "n_critic": 5}
+
+    base = _model("l2", width)
+    for xla in (False, True):
+        critic, generator = _steps(base, xla)
+        tag = "xla" if xla else "no_xla"
+        result[f"critic_step_s_{tag}"] = statistics.median(_time(critic, real, reps))
+        result[f"generator_step_s_{tag}"] = statistics.median(_time(generator, real, reps))
+    xla = result["critic_step_s_xla"] < result["critic_step_s_no_xla"]
+    result["xla_faster"] = xla
+
+    # Norm overhead: the same step for every space, repetitions interleaved so machine noise hits all alike.
+    steps = {space: _steps(_model(space, width), xla)[0] for space in SPACES}
+    for fn in steps.values():
+        fn(real)
+    times = {space: [] for space in SPACES}
+    for _ in range(reps):
+        for space, fn in steps.items():
+            times[space].extend(_time(fn, real, 1))
+    medians = {space: statistics.median(t) for space, t in times.items()}
+    result["critic_step_s_by_space"] = medians
+    result["norm_overhead"] = {space: medians[space] / medians["l2"] - 1.0 for space in SPACES if space != "l2"}
+
+    flops = critic_step_flops(base, real)
+    peak = matmul_flops_per_s(1024 if quick else 2048)
+    best_step = min(result["critic_step_s_xla"], result["critic_step_s_no_xla"])
+    result.update(critic_step_flops=flops, flops_counted_by="tf.compat.v1.profiler float_operation on the critic-step graph",
+                  matmul_flops_per_s=peak, critic_step_flops_per_s=flops / best_step,
+                  utilization=flops / best_step / peak)
+    generator_step = min(result["generator_step_s_xla"], result["generator_step_s_no_xla"])
+    result["consumed_images_per_s"] = batch * 5 / (5 * best_step + generator_step)
+    return result
