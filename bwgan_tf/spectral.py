@@ -351,3 +351,17 @@ def verify_random_kernels(cases=VERIFY_CASES, iterations: int = 200, seed: int =
         rows.append({"kernel": list(shape), "input_hw": list(hw), "dft": dft, "power_iteration": power,
                      "dense_svd": dense, "dft_seconds": dft_seconds, "power_seconds": power_seconds})
     return rows
+
+
+def max_gradient_norm(critic: tf.keras.Model, num: int = 64, seed: int = 0) -> float:
+    """max_i ||dD(x_i)||_2 over ``num`` inputs uniform in [-1, 1]: a lower bound on the l2 Lipschitz constant."""
+    num = int(num)
+    if num < 1:
+        raise ValueError(f"num must be a positive integer, got {num!r}")
+    shape = [num] + [int(d) for d in critic.inputs[0].shape[1:]]
+    x = tf.random.stateless_uniform(shape, seed=[int(seed), 0], minval=-1.0, maxval=1.0)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        total = tf.reduce_sum(tf.cast(critic(x), tf.float32))
+    grads = tf.reshape(tape.gradient(total, x), [num, -1])
+    return float(tf.reduce_max(tf.norm(grads, axis=1)))

@@ -163,3 +163,15 @@ def test_the_projects_resnet_critic_is_bounded_end_to_end():
     assert float(tf.reduce_max(tf.norm(grads, axis=1))) <= report["bound"]
     layer_norm = spectral.critic_lipschitz_bound(resnet.critic(width=8, normalization="layer"))
     assert math.isinf(layer_norm["bound"]) and "block0_norm" in layer_norm["unbounded"]
+
+
+def test_lipschitz_bound_tool_on_a_fresh_architecture(project_root):
+    pytest.importorskip("bwgan_tf.models")
+    import json
+    import subprocess
+    import sys
+    result = subprocess.run([sys.executable, str(project_root / "tools" / "lipschitz_bound.py"), "--architecture=mlp",
+                             "--image_size=8", "--width=8", "--empirical=16"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["unbounded"] == [] and 0 < report["max_gradient_norm"] <= report["bound"] < math.inf
