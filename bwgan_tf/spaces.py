@@ -301,6 +301,42 @@ class Product(Space):
 
 
 # --------------------------------------------------------------------------------------------------
+# The Frechet derivative as a direction in B
+# --------------------------------------------------------------------------------------------------
+def _duality_map(h: tf.Tensor, q: float) -> tf.Tensor:
+    """J_q(h) with <h, J(h)> = ||h||_q^2 and ||J(h)||_p = ||h||_q, per sample (L^q -> L^p)."""
+    rank_ones = [1] * (h.shape.rank - 1)
+    norm = tf.reshape(_lp_norm(h, q), [-1] + rank_ones)
+    if math.isinf(q):  # all mass on one largest entry
+        flat = tf.reshape(h, [tf.shape(h)[0], -1])
+        first = tf.one_hot(tf.argmax(tf.abs(flat), axis=1), tf.shape(flat)[1], dtype=h.dtype)
+        return tf.reshape(first * tf.sign(flat), tf.shape(h)) * norm
+    if q == 1.0:
+        return tf.sign(h) * norm
+    m = tf.reshape(tf.reduce_max(tf.abs(h), axis=list(range(1, h.shape.rank))), [-1] + rank_ones)
+    m = tf.where(m > 0, m, tf.ones_like(m))
+    relative_norm = norm / m
+    safe = tf.where(relative_norm > 0, relative_norm, tf.ones_like(relative_norm))
+    return m * tf.sign(h) * tf.pow(tf.abs(h) / m, q - 1.0) * tf.pow(safe, 2.0 - q)
+
+
+def dual_representation(space: Space, g) -> tf.Tensor:
+    """The direction x in B that the Frechet derivative g in B* points along (Adler & Lunz 2018, Figs. 8-14).
+
+    x satisfies <g, x> = ||g||_{B*}^2 and ||x||_B = ||g||_{B*}. For W^{s,p}: x = M_{-s} J_q(M_{-s} g) with M the
+    Fourier multiplier of eq. 7 and J_q the L^q duality map; L^p is s = 0; for W^{s,2} this is the Riesz
+    representer M_{-2s} g. Shapes: g [N, H, W, C] (or [N, D] for L^p).
+    """
+    q = conjugate_exponent(space.p) if isinstance(space, (Lp, Sobolev)) else None
+    if isinstance(space, Lp):
+        return _duality_map(_as_float_images(g, (2, 4), "[N, D] or [N, H, W, C]"), q)
+    if isinstance(space, Sobolev):
+        h = sobolev_filter(g, -space.s, space.c)
+        return sobolev_filter(_duality_map(h, q), -space.s, space.c)
+    raise ValueError(f"space must be an Lp or Sobolev space for dual_representation, got {space}")
+
+
+# --------------------------------------------------------------------------------------------------
 # Spec strings
 # --------------------------------------------------------------------------------------------------
 KNOWN_SPECS = ("l1", "l2", "linf", "lp:p=P", "sobolev:s=S,p=P,c=C",

@@ -317,3 +317,22 @@ def test_heuristic_uses_the_dual_norm_for_gamma(cifar_images):
     lam10, gamma10 = spaces.heuristic_lambda_gamma("lp:p=10", images)
     assert lam10 == pytest.approx(np_lp(images, 10).mean(), rel=1e-4)
     assert gamma10 == pytest.approx(np_lp(images, 10 / 9).mean(), rel=1e-4)
+
+
+# ------------------------------------------------------------------------------------------------
+# The derivative as a direction in B (TensorBoard pictures of dD)
+# ------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("space", [Lp(2), Lp(1.5), Lp(10), Lp(1), Lp(math.inf), Sobolev(-1.5, 2), Sobolev(1.0, 3.0)],
+                         ids=str)
+def test_dual_representation_attains_the_dual_norm(rng, space):
+    g = rng.normal(size=(3, 4, 6, 2)).astype(np.float32)
+    x = spaces.dual_representation(space, g).numpy()
+    dual_norm = space.dual.norm(g).numpy()
+    np.testing.assert_allclose(pairing(g, x), dual_norm ** 2, rtol=1e-4)
+    np.testing.assert_allclose(space.norm(x).numpy(), dual_norm, rtol=1e-4)
+
+
+def test_dual_representation_in_w_s2_is_the_riesz_representer(rng):
+    g = rng.normal(size=(2, 8, 8, 3))
+    x = spaces.dual_representation(Sobolev(1.0, 2.0), g.astype(np.float32)).numpy()
+    np.testing.assert_allclose(x, np_filter(g, -2.0), rtol=1e-4, atol=1e-5)

@@ -1,0 +1,85 @@
+"""Pictures of a run: image grids, 2-D scatter plots with critic contours, atomic PNG writing (TF's PNG encoder)."""
+import os
+from typing import Optional, Sequence
+
+import numpy as np
+import tensorflow as tf
+
+
+def to_uint8(images) -> np.ndarray:
+    """[-1, 1] floats -> uint8 0..255 (round((x + 1) * 127.5), clipped)."""
+    images = np.asarray(images, np.float32)
+    return np.clip(np.round((images + 1.0) * 127.5), 0, 255).astype(np.uint8)
+
+
+def grid(images, columns: Optional[int] = None, padding: int = 1) -> np.ndarray:
+    """[N, H, W, C] uint8 -> one [rows*(H+p)+p, columns*(W+p)+p, C] uint8 image (C of 1 or 3)."""
+    images = np.asarray(images)
+    if images.ndim != 4 or images.shape[-1] not in (1, 3):
+        raise ValueError(f"images must be [N, H, W, C] with C in (1, 3), got shape {images.shape}")
+    n, h, w, c = images.shape
+    columns = columns or int(np.ceil(np.sqrt(n)))
+    rows = int(np.ceil(n / columns))
+    canvas = np.zeros((rows * (h + padding) + padding, columns * (w + padding) + padding, c), np.uint8)
+    for i, image in enumerate(images):
+        r, col = divmod(i, columns)
+        top, left = padding + r * (h + padding), padding + col * (w + padding)
+        canvas[top:top + h, left:left + w] = image
+    return canvas
+
+
+def signed_to_uint8(values) -> np.ndarray:
+    """Signed maps (gradients) -> uint8 with 0 at mid-grey, each sample scaled by its largest magnitude."""
+    values = np.asarray(values, np.float32)
+    scale = np.abs(values).reshape(len(values), -1).max(axis=1).reshape((-1,) + (1,) * (values.ndim - 1))
+    return to_uint8(values / np.where(scale > 0, scale, 1.0))
+
+
+def _colormap(values: np.ndarray) -> np.ndarray:
+    """[0, 1] -> RGB uint8 on a blue-white-red ramp."""
+    t = np.clip(values, 0, 1)[..., None]
+    blue, white, red = np.array([40, 70, 160]), np.array([245, 245, 245]), np.array([180, 40, 40])
+    rgb = np.where(t < 0.5, blue + (white - blue) * (t * 2), white + (red - white) * (t * 2 - 1))
+    return rgb.astype(np.uint8)
+
+
+def scatter(points_by_colour: Sequence, extent: float = 2.0, size: int = 400, field=None, radius: int = 1) -> np.ndarray:
+    """A [size, size, 3] uint8 plot of 2-D point sets over [-extent, extent]^2.
+
+    Args:
+      points_by_colour: sequence of (points [N, 2], (r, g, b)) drawn in order.
+      field: optional [G, G] values on the same square (row 0 at the top, y = +extent), drawn as shaded contours
+        (critic values) under the points.
+    """
+    if field is not None:
+        field = np.asarray(field, np.float64)
+        low, high = np.percentile(field, 1), np.percentile(field, 99)
+        normalised = (field - low) / max(high - low, 1e-12)
+        bands = np.floor(normalised * 12) / 12  # contour bands
+        image = _colormap(bands)
+        rows = np.linspace(0, field.shape[0] - 1, size).round().astype(int)
+        cols = np.linspace(0, field.shape[1] - 1, size).round().astype(int)
+        image = image[rows][:, cols]
+    else:
+        image = np.full((size, size, 3), 255, np.uint8)
+    for points, colour in points_by_colour:
+        points = np.asarray(points, np.float64)
+        pixels = np.round((points + extent) / (2 * extent) * (size - 1)).astype(int)
+        inside = np.all((pixels >= 0) & (pixels < size), axis=1)
+        x, y = pixels[inside, 0], size - 1 - pixels[inside, 1]
+        for dx in range(-radius, radius + 1):
+            for dy in range(-radius, radius + 1):
+                image[np.clip(y + dy, 0, size - 1), np.clip(x + dx, 0, size - 1)] = colour
+    return image
+
+
+def write_png(path: str, image) -> str:
+    """Writes a uint8 [H, W, C] image as PNG with tf.io.encode_png, atomically (temp file + rename)."""
+    image = np.asarray(image)
+    if image.dtype != np.uint8 or image.ndim != 3:
+        raise ValueError(f"image must be uint8 [H, W, C], got {image.dtype} {image.shape}")
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    tmp = f"{path}.tmp-{os.getpid()}"
+    tf.io.write_file(tmp, tf.io.encode_png(image))
+    os.replace(tmp, path)
+    return path
