@@ -10,6 +10,7 @@ matrix is computed with the project's norms (``space.norm`` on differences) a bo
 at a time, so 1,000 x 1,000 CIFAR-10 images need only ``chunk_size`` difference images in memory.
 Nothing here knows about Keras models.
 """
+import functools
 import math
 from typing import Tuple, Union
 
@@ -69,17 +70,25 @@ def cost_matrix(x, y, space: Union[str, spaces.Space] = "l2", chunk_size: int = 
     n, m = x.shape[0], y.shape[0]
     chunk_size = min(chunk_size, n * m)
     xt, yt = tf.constant(x), tf.constant(y)
-
-    @tf.function
-    def chunk_norms(start):  # one trace: every chunk has chunk_size pairs (the last one wraps around)
-        index = (start + tf.range(chunk_size)) % (n * m)
-        return space.norm(tf.gather(xt, index // m) - tf.gather(yt, index % m))
-
+    chunk_norms = _chunk_norms(space, chunk_size)
     costs = np.empty(n * m, dtype=np.float64)
     for start in range(0, n * m, chunk_size):
         stop = min(start + chunk_size, n * m)
-        costs[start:stop] = chunk_norms(tf.constant(start))[:stop - start].numpy()
+        costs[start:stop] = chunk_norms(xt, yt, tf.constant(start))[:stop - start].numpy()
     return costs.reshape(n, m)
+
+
+@functools.lru_cache(maxsize=64)
+def _chunk_norms(space: spaces.Space, chunk_size: int):
+    """A traced function (one per space and chunk size, retraced per input shape) for chunk_size pair norms."""
+
+    @tf.function
+    def chunk_norms(xt, yt, start):  # every chunk has chunk_size pairs (the last one wraps around)
+        m = tf.shape(yt)[0]
+        index = (start + tf.range(chunk_size)) % (tf.shape(xt)[0] * m)
+        return space.norm(tf.gather(xt, index // m) - tf.gather(yt, index % m))
+
+    return chunk_norms
 
 
 def wasserstein(x, y, space: Union[str, spaces.Space] = "l2", p: float = 1, chunk_size: int = DEFAULT_CHUNK_SIZE,
