@@ -10,7 +10,13 @@ where the Lipschitz strategy (bwgan_tf.lipschitz) supplies the scores, the penal
 Data layout: each element of the dataset is one generator step's worth of real samples, [n_critic * B, ...]
 (a tuple's first element is used). train_step splits it into n_critic batches of B, one per critic update
 (the papers' algorithm draws a fresh real batch for every critic update), then makes one generator update with
-B latent vectors; the c-transform generator loss also uses the last real batch.
+B latent vectors; the c-transform generator loss also uses the last real batch. The element is read as B groups of
+n_critic consecutive samples and critic update j takes sample j of every group, so under MirroredStrategy (which
+hands each replica a contiguous block of groups) the replicas together see exactly the batches of one device.
+
+Randomness: latent vectors and interpolation points are stateless draws keyed by (seed, step counter), made for the
+global batch and sliced per replica (bwgan_tf.replicas), so runs are reproducible under XLA, resume exactly from a
+checkpoint (the counters are checkpointed), and match between one device and several.
 """
 import math
 from typing import Optional, Tuple, Union
@@ -18,6 +24,7 @@ from typing import Optional, Tuple, Union
 import tensorflow as tf
 
 from bwgan_tf import lipschitz as lipschitz_lib
+from bwgan_tf import replicas
 
 PAPER_DECAY_STEPS = 100_000
 
@@ -38,7 +45,7 @@ class WassersteinGAN(tf.keras.Model):
       n_critic: critic updates per generator update (5 in the papers).
       ema_decay: decay of the exponential moving average of the generator weights, in [0, 1).
       drift: weight of E D(x)^2 in the critic loss (Adler & Lunz 2018: 1e-5).
-      seed: seed of the training RNG (latent draws and interpolation points); checkpointed with the weights.
+      seed: seed of the training draws (latent vectors, interpolation points).
     """
 
     def __init__(self, generator: tf.keras.Model, critic: tf.keras.Model, *, latent_dim: int,
@@ -67,8 +74,9 @@ class WassersteinGAN(tf.keras.Model):
         self.ema_generator = tf.keras.models.clone_model(generator)
         self.ema_generator.set_weights(generator.get_weights())
         self.ema_generator.trainable = False
-        self.rng = tf.random.Generator.from_seed(seed)
-        self.generator_steps = tf.Variable(0, dtype=tf.int64, trainable=False, name="generator_steps")
+        counter = dict(dtype=tf.int64, trainable=False, aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA)
+        self.generator_steps = tf.Variable(0, name="generator_steps", **counter)
+        self.critic_steps = tf.Variable(0, name="critic_steps", **counter)
 
     def compile(self, generator_optimizer=None, critic_optimizer=None, **kwargs):
         """Takes the two optimizers (default: paper_optimizers for the strategy) and Keras compile options."""
@@ -85,31 +93,50 @@ class WassersteinGAN(tf.keras.Model):
         return self.ema_generator(z, training=training)
 
     # ----------------------------------------------------------------------------------------------
-    def _latent(self, batch_size) -> tf.Tensor:
-        return self.rng.normal([batch_size, self.latent_dim])
+    def _draws(self, counter: tf.Variable, stream: int) -> replicas.StatelessDraws:
+        return replicas.StatelessDraws(tf.stack([tf.constant(self.seed, tf.int64), 2 * counter + stream]))
+
+    @staticmethod
+    def _loss_for_gradients(optimizer, loss):
+        """Per-replica losses are means over the replica's batch and the optimizer sums gradients over replicas,
+        so each replica contributes loss / R; under mixed_float16 the loss is also scaled (LossScaleOptimizer)."""
+        share = loss / replicas.replica_position()[1]
+        if isinstance(optimizer, tf.keras.mixed_precision.LossScaleOptimizer):
+            share = optimizer.get_scaled_loss(share)
+        return share
+
+    @staticmethod
+    def _apply(optimizer, tape, share, variables) -> None:
+        gradients = tape.gradient(share, variables)
+        if isinstance(optimizer, tf.keras.mixed_precision.LossScaleOptimizer):
+            gradients = optimizer.get_unscaled_gradients(gradients)
+        optimizer.apply_gradients(zip(gradients, variables))
 
     def critic_step(self, real) -> dict:
         """One critic update on a real batch [B, ...]; the generator's trainable weights are untouched."""
-        fake = self.generator(self._latent(tf.shape(real)[0]), training=True)
+        draws = self._draws(self.critic_steps, 0)
+        fake = self.generator(draws.normal([tf.shape(real)[0], self.latent_dim]), training=True)
         gamma = self.lipschitz.gamma
         with tf.GradientTape() as tape:
             d_real, d_fake = self.lipschitz.scores(self.critic, real, fake)
             wasserstein = tf.reduce_mean(d_real) - tf.reduce_mean(d_fake)
-            penalty, grad_norm = self.lipschitz.penalty(self.critic, real, fake, self.rng)
+            penalty, grad_norm = self.lipschitz.penalty(self.critic, real, fake, draws)
             loss = -wasserstein / gamma + penalty + self.drift * tf.reduce_mean(tf.square(d_real))
-        variables = self.critic.trainable_variables
-        self.critic_optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
+            share = self._loss_for_gradients(self.critic_optimizer, loss)
+        self._apply(self.critic_optimizer, tape, share, self.critic.trainable_variables)
         self.lipschitz.after_critic_update(self.critic)
+        self.critic_steps.assign_add(1)
         return {"critic_loss": loss, "wasserstein": wasserstein / gamma, "penalty": penalty, "grad_norm": grad_norm}
 
     def generator_step(self, real) -> dict:
         """One generator update with B = len(real) latent vectors, then the EMA update; the critic is untouched."""
+        draws = self._draws(self.generator_steps, 1)
         with tf.GradientTape() as tape:
-            fake = self.generator(self._latent(tf.shape(real)[0]), training=True)
+            fake = self.generator(draws.normal([tf.shape(real)[0], self.latent_dim]), training=True)
             _, d_fake = self.lipschitz.scores(self.critic, real, fake)
             loss = -tf.reduce_mean(d_fake) / self.lipschitz.gamma
-        variables = self.generator.trainable_variables
-        self.generator_optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
+            share = self._loss_for_gradients(self.generator_optimizer, loss)
+        self._apply(self.generator_optimizer, tape, share, self.generator.trainable_variables)
         self.update_ema()
         self.generator_steps.assign_add(1)
         return {"generator_loss": loss}
@@ -117,15 +144,19 @@ class WassersteinGAN(tf.keras.Model):
     def update_ema(self) -> None:
         """ema <- decay * ema + (1 - decay) * w for trainable weights; other weights (BN statistics) copied."""
         trainable = {id(v) for v in self.generator.trainable_variables}
-        for ema, weight in zip(self.ema_generator.weights, self.generator.weights):
+        decay = self.ema_decay
+
+        def rule(weight):
             if id(weight) in trainable:
-                ema.assign(self.ema_decay * ema + (1.0 - self.ema_decay) * tf.cast(weight, ema.dtype))
-            else:
-                ema.assign(weight)
+                return lambda ema: decay * ema + (1.0 - decay) * tf.cast(weight, ema.dtype)
+            return lambda ema: tf.cast(weight, ema.dtype)
+
+        replicas.assign((ema, rule(w)) for ema, w in zip(self.ema_generator.weights, self.generator.weights))
 
     def train_step(self, data):
         real = data[0] if isinstance(data, (tuple, list)) else data
-        batches = tf.split(real, self.n_critic, axis=0)
+        groups = tf.reshape(real, tf.concat([[-1, self.n_critic], tf.shape(real)[1:]], axis=0))
+        batches = [tf.ensure_shape(groups[:, j], [None] + real.shape[1:].as_list()) for j in range(self.n_critic)]
         logs = {}
         for batch in batches:
             logs = self.critic_step(batch)
@@ -142,8 +173,8 @@ class WassersteinGAN(tf.keras.Model):
 
     def checkpoint_items(self) -> dict:
         """Everything a resumed run needs, for tf.train.Checkpoint(**items)."""
-        items = dict(generator=self.generator, critic=self.critic, ema_generator=self.ema_generator, rng=self.rng,
-                     generator_steps=self.generator_steps)
+        items = dict(generator=self.generator, critic=self.critic, ema_generator=self.ema_generator,
+                     generator_steps=self.generator_steps, critic_steps=self.critic_steps)
         if getattr(self, "generator_optimizer", None) is not None:
             items.update(generator_optimizer=self.generator_optimizer, critic_optimizer=self.critic_optimizer)
         return items

@@ -11,7 +11,7 @@ from typing import Tuple, Union
 
 import tensorflow as tf
 
-from bwgan_tf import spaces
+from bwgan_tf import replicas, spaces
 
 NAMES = ("gradient_penalty", "weight_clipping", "c_transform", "quotient_penalty")
 ZERO = 0.0
@@ -49,7 +49,9 @@ class LipschitzStrategy:
     def scores(self, critic, real, fake) -> Tuple[tf.Tensor, tf.Tensor]:
         return _scores(critic, real), _scores(critic, fake)
 
-    def penalty(self, critic, real, fake, rng: tf.random.Generator) -> Tuple[tf.Tensor, tf.Tensor]:
+    def penalty(self, critic, real, fake, rng) -> Tuple[tf.Tensor, tf.Tensor]:
+        """(penalty term, mean ||dD||); ``rng`` has ``uniform(shape, dtype)`` (tf.random.Generator or
+        replicas.StatelessDraws)."""
         del critic, real, fake, rng
         return tf.constant(ZERO), tf.constant(ZERO)
 
@@ -105,8 +107,8 @@ class WeightClipping(LipschitzStrategy):
         self.clip = _positive(clip, "clip")
 
     def after_critic_update(self, critic):
-        for weight in critic.trainable_variables:
-            weight.assign(tf.clip_by_value(weight, -self.clip, self.clip))
+        clip = self.clip
+        replicas.assign((w, lambda v: tf.clip_by_value(v, -clip, clip)) for w in critic.trainable_variables)
 
     def config(self):
         return {"name": self.name, "clip": self.clip}
