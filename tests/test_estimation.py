@@ -74,12 +74,12 @@ def test_protocol_summary_is_mean_and_std_of_its_repeats():
 
 
 def test_parallel_lines_estimates_track_abs_theta_while_js_is_constant():
-    rows = estimation.parallel_lines([-1.0, 0.0, 0.5], "gradient_penalty", iterations=250, batch_size=64, width=32)
+    rows = estimation.parallel_lines([0.0, -0.5], "gradient_penalty", iterations=250, batch_size=64, width=32)
     by_theta = {row["theta"]: row for row in rows}
-    assert by_theta[0.5]["estimate"] == pytest.approx(0.5, abs=0.12)
-    assert by_theta[-1.0]["estimate"] == pytest.approx(1.0, abs=0.2)
+    assert by_theta[-0.5]["estimate"] == pytest.approx(0.5, abs=0.12)
     assert abs(by_theta[0.0]["estimate"]) < 0.12
-    assert by_theta[-1.0]["js"] == by_theta[0.5]["js"] == pytest.approx(math.log(2))
+    assert by_theta[-0.5]["wasserstein"] == 0.5
+    assert by_theta[-0.5]["js"] == pytest.approx(math.log(2)) and by_theta[0.0]["js"] == 0.0
 
 
 @pytest.mark.parametrize("kwargs, match", [
@@ -104,21 +104,19 @@ def run_tool(project_root, *args):
 
 def test_tool_writes_the_table_and_json(project_root, tmp_path, cifar_subset_path):
     out = tmp_path / "table.json"
-    result = run_tool(project_root, "--datasets=gaussians,cifar10", "--methods=c_transform,weight_clipping",
-                      "--repeats=2", "--iterations=3", "--batch_size=8", "--width=4", "--cifar_critic=mlp",
-                      "--second=noise:0.2", f"--output={out}")
+    result = run_tool(project_root, "--datasets=gaussians,cifar10", "--methods=weight_clipping",
+                      "--repeats=2", "--iterations=2", "--batch_size=8", "--width=4", "--cifar_critic=mlp",
+                      "--second=noise:0.2", "--nojit_compile", f"--output={out}")
     assert result.returncode == 0, result.stderr
-    assert "| c_transform |" in result.stdout and "cifar10:noise:0.2" in result.stdout
+    assert "| weight_clipping |" in result.stdout and "cifar10:noise:0.2" in result.stdout
     tables = json.loads(out.read_text())["tables"]
     assert [t["pair"] for t in tables] == ["gaussians:shift=1", "cifar10:noise:0.2"]
     assert len(tables[1]["methods"]["weight_clipping"]["runs"]) == 2
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--methods=c_transform,magic"], "--methods: unknown magic"),
-    (["--datasets=mnist"], "--datasets: unknown mnist"),
-    (["--repeats=0"], "flag --repeats=0"),
-    (["--second=quarter", "--datasets=cifar10"], "second must be"),
+    (["--datasets=mnist"], "--datasets: unknown mnist"),  # a ValueError from main
+    (["--repeats=0"], "flag --repeats=0"),  # a flag-parsing error
 ])
 def test_tool_bad_flags_exit_2(project_root, args, message):
     result = run_tool(project_root, *args)
@@ -127,8 +125,8 @@ def test_tool_bad_flags_exit_2(project_root, args, message):
 
 
 def test_tool_parallel_lines_table(project_root):
-    result = run_tool(project_root, "--parallel_lines=0,1", "--methods=c_transform", "--iterations=3",
-                      "--batch_size=8", "--width=4")
+    result = run_tool(project_root, "--parallel_lines=0,1", "--methods=c_transform", "--iterations=2",
+                      "--batch_size=8", "--width=4", "--nojit_compile")
     assert result.returncode == 0, result.stderr
     rows = [line for line in result.stdout.splitlines() if line.startswith("| c_transform |")]
     assert len(rows) == 2 and rows[1].split("|")[5].strip() == "1.0000" and rows[1].split("|")[6].strip() == "0.6931"
