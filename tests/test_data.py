@@ -1,0 +1,249 @@
+"""bwgan_tf.data: TFDS (mocked), npz (real CIFAR-10 subset), folders, toys, determinism, errors, MirroredStrategy."""
+import logging
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from bwgan_tf import data, toy
+
+
+def _first(spec, n=2, **kwargs):
+    it = iter(data.load(spec, **kwargs))
+    return [next(it).numpy() for _ in range(n)]
+
+
+# ------------------------------------------------------------------------------------------------ TFDS (mocked)
+@pytest.mark.parametrize("spec,shape", [("cifar10", (32, 32, 3)), ("celeb_a", (64, 64, 3)),
+                                        ("lsun_bedroom", (64, 64, 3))])
+def test_tfds_mock_shapes_range_dtype(spec, shape):
+    import tensorflow_datasets as tfds
+    with tfds.testing.mock_data(num_examples=12):
+        batch = next(iter(data.load(spec, batch_size=4, seed=1)))
+    assert batch.dtype == tf.float32
+    assert tuple(batch.shape) == (4,) + shape == (4,) + data.sample_shape(spec)
+    values = batch.numpy()
+    assert values.min() >= -1.0 and values.max() <= 1.0 and values.std() > 0.05
+
+
+def test_celeb_a_uses_the_central_108_crop():
+    """A mock face whose central 108x108 is white and the rest black must come out all white (+1)."""
+    import tensorflow_datasets as tfds
+    image = np.zeros((218, 178, 3), np.uint8)
+    image[55:163, 35:143] = 255
+
+    def as_dataset(self, *args, **kwargs):
+        return tf.data.Dataset.from_tensors({"image": image, "attributes": {}, "landmarks": {}}).repeat(8)
+
+    with tfds.testing.mock_data(as_dataset_fn=as_dataset):
+        batch = next(iter(data.load("celeb_a", batch_size=2))).numpy()
+    assert np.allclose(batch, 1.0, atol=1e-3)
+
+
+def test_missing_tfds_dataset_offline_is_a_clear_error(tmp_path):
+    with pytest.raises(FileNotFoundError) as info:
+        data.load("cifar10", data_dir=str(tmp_path))
+    message = str(info.value)
+    assert "cifar10" in message and str(tmp_path) in message and "tfds build" in message
+    with pytest.raises(FileNotFoundError, match="manual"):
+        data.load("celeb_a", data_dir=str(tmp_path))
+
+
+# ------------------------------------------------------------------------------------------------ npz
+def test_npz_real_cifar_subset_range_and_channel_means(cifar_subset_path):
+    with np.load(cifar_subset_path) as archive:
+        raw = archive["x_train"]
+        raw_test = archive["x_test"]
+    n = (len(raw) // 500) * 500
+    batches = list(data.load(f"npz:{cifar_subset_path}", batch_size=500, repeat=False, seed=3))
+    images = np.concatenate([b.numpy() for b in batches])
+    assert images.shape == (n, 32, 32, 3) and images.dtype == np.float32
+    assert images.min() >= -1.0 and images.max() <= 1.0
+    # the drop_remainder'd batches hold all but < 500 images: compare against full-data means loosely, and
+    # against the exact means of a full unshuffled pass tightly
+    full = np.concatenate([b.numpy() for b in data.load(f"npz:{cifar_subset_path}", batch_size=len(raw),
+                                                        repeat=False, shuffle=False)])
+    expected = raw.reshape(-1, 3).astype(np.float64).mean(0) / 127.5 - 1.0
+    np.testing.assert_allclose(full.reshape(-1, 3).astype(np.float64).mean(0), expected, atol=1e-6)
+    np.testing.assert_allclose(images.reshape(-1, 3).astype(np.float64).mean(0), expected, atol=0.02)
+    test = next(iter(data.load(f"npz:{cifar_subset_path}", split="test", batch_size=len(raw_test),
+                               shuffle=False))).numpy()
+    np.testing.assert_allclose(test, raw_test / 127.5 - 1.0, atol=1e-6)
+
+
+def test_npz_float_arrays_checked_and_single_array(tmp_path):
+    path = tmp_path / "f.npz"
+    values = np.linspace(-1, 1, 4 * 8 * 8 * 1, dtype=np.float32).reshape(4, 8, 8, 1)
+    np.savez(path, images=values)
+    out = next(iter(data.load(f"npz:{path}", batch_size=4, shuffle=False))).numpy()
+    np.testing.assert_array_equal(out, values)
+    assert data.sample_shape(f"npz:{path}") == (8, 8, 1)
+    np.savez(tmp_path / "bad.npz", images=values * 3)
+    with pytest.raises(ValueError, match=r"\[-1, 1\]"):
+        data.load(f"npz:{tmp_path / 'bad.npz'}")
+    np.savez(tmp_path / "train_only.npz", x_train=values)
+    with pytest.raises(ValueError, match="x_test"):
+        data.load(f"npz:{tmp_path / 'train_only.npz'}", split="test")
+
+
+# ------------------------------------------------------------------------------------------------ folders
+def test_folder_mixed_sizes_and_corrupt_file(tmp_path, caplog):
+    from PIL import Image
+    rng = np.random.default_rng(0)
+    (tmp_path / "sub").mkdir()
+    for i, (h, w) in enumerate([(40, 60), (100, 50), (64, 64), (33, 90)]):
+        ext = "png" if i % 2 else "jpg"
+        Image.fromarray(rng.integers(0, 256, (h, w, 3), dtype=np.uint8)).save(tmp_path / "sub" / f"{i}.{ext}")
+    Image.fromarray(rng.integers(0, 256, (20, 20), dtype=np.uint8)).save(tmp_path / "gray.png")  # 1 channel
+    (tmp_path / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\nnot really a png")
+    (tmp_path / "notes.txt").write_text("ignored")
+    with caplog.at_level(logging.WARNING, logger="bwgan_tf.data"):
+        ds = data.load(f"folder:{tmp_path}", batch_size=5, image_size=16, repeat=False)
+    assert "skipped 1" in caplog.text
+    batches = [b.numpy() for b in ds]
+    assert len(batches) == 1 and batches[0].shape == (5, 16, 16, 3)
+    assert batches[0].min() >= -1.0 and batches[0].max() <= 1.0
+
+
+def test_center_crop_of_a_wide_image_keeps_the_middle(tmp_path):
+    from PIL import Image
+    image = np.zeros((32, 96, 3), np.uint8)
+    image[:, 32:64] = 255  # white middle third: the central square after resizing 32 -> 16 rows
+    Image.fromarray(image).save(tmp_path / "wide.png")
+    out = next(iter(data.load(f"folder:{tmp_path}", batch_size=1, image_size=16))).numpy()[0]
+    assert np.allclose(out[:, 2:-2], 1.0, atol=1e-3)
+
+
+def test_empty_folder_is_a_value_error(tmp_path):
+    with pytest.raises(ValueError, match="no readable"):
+        data.load(f"folder:{tmp_path}")
+
+
+# ------------------------------------------------------------------------------------------------ determinism
+@pytest.mark.parametrize("kind", ["npz", "toy"])
+def test_same_seed_same_batches_different_seed_different(kind, tmp_path):
+    if kind == "npz":
+        np.savez(tmp_path / "a.npz", x_train=np.random.default_rng(0).integers(0, 256, (50, 4, 4, 3), np.uint8))
+        spec = f"npz:{tmp_path / 'a.npz'}"
+    else:
+        spec = "toy:25gaussians"
+    a, b, c = (_first(spec, 3, batch_size=8, seed=s) for s in (7, 7, 8))
+    for x, y in zip(a, b):
+        np.testing.assert_array_equal(x, y)
+    assert not np.array_equal(a[0], c[0])
+    assert not np.array_equal(a[0], a[1])
+
+
+def test_folder_and_tfds_deterministic(tmp_path):
+    import tensorflow_datasets as tfds
+    from PIL import Image
+    rng = np.random.default_rng(1)
+    for i in range(12):
+        Image.fromarray(rng.integers(0, 256, (20, 24, 3), dtype=np.uint8)).save(tmp_path / f"{i}.png")
+    spec = f"folder:{tmp_path}"
+    np.testing.assert_array_equal(_first(spec, batch_size=4, image_size=8, seed=5)[1],
+                                  _first(spec, batch_size=4, image_size=8, seed=5)[1])
+    assert not np.array_equal(_first(spec, 1, batch_size=4, image_size=8, seed=5)[0],
+                              _first(spec, 1, batch_size=4, image_size=8, seed=6)[0])
+    with tfds.testing.mock_data(num_examples=40):
+        first = _first("cifar10", batch_size=8, seed=2)
+        again = _first("cifar10", batch_size=8, seed=2)
+        other = _first("cifar10", batch_size=8, seed=3)
+    np.testing.assert_array_equal(first[1], again[1])
+    assert not np.array_equal(first[0], other[0])
+
+
+# ------------------------------------------------------------------------------------------------ toys
+def test_8gaussians_within_3_std_of_a_centre_and_all_used():
+    centres, std = data.toy_modes("toy:8gaussians")
+    np.testing.assert_allclose(np.linalg.norm(centres, axis=1), 2 / 1.414, rtol=1e-6)
+    assert std == pytest.approx(0.02 / 1.414)
+    points = data.take("toy:8gaussians", 4000, seed=0)
+    distance = np.linalg.norm(points[:, None] - centres[None], axis=2)
+    # 3 std per coordinate; |N(0, I_2)| > 3 * sqrt(2)  has probability exp(-9) ~ 1e-4
+    assert np.all(distance.min(1) < 3 * std * np.sqrt(2))
+    counts = np.bincount(distance.argmin(1), minlength=8)
+    assert np.all(counts > 4000 / 8 * 0.8)
+    per_coordinate = (points - centres[distance.argmin(1)]).std(0)
+    np.testing.assert_allclose(per_coordinate, std, rtol=0.1)
+
+
+def test_25gaussians_swissroll_parallel_lines():
+    centres, std = data.toy_modes("toy:25gaussians")
+    assert centres.shape == (25, 2) and std == pytest.approx(0.05 / 2.828)
+    np.testing.assert_allclose(sorted(set(np.round(centres[:, 0], 5))), np.array([-4, -2, 0, 2, 4]) / 2.828, atol=1e-5)
+    points = data.take("toy:25gaussians", 2000, seed=1)
+    assert len(np.unique(np.linalg.norm(points[:, None] - centres[None], axis=2).argmin(1))) == 25
+    roll = data.take("toy:swissroll", 4000, seed=0)
+    radius = np.linalg.norm(roll, axis=1) * 7.5  # |(t cos t, t sin t)| = t in [1.5 pi, 4.5 pi], plus noise
+    assert radius.min() > 1.5 * np.pi - 1.5 and radius.max() < 4.5 * np.pi + 1.5
+    lines = data.take("toy:parallel_lines:theta=0.5", 1000)
+    assert np.all(lines[:, 0] == 0.5) and 0 <= lines[:, 1].min() and lines[:, 1].max() <= 1
+    assert abs(lines[:, 1].mean() - 0.5) < 0.05
+    assert np.all(data.take("toy:parallel_lines", 10)[:, 0] == 0.0)
+    assert data.sample_shape("toy:swissroll") == (2,)
+    with pytest.raises(ValueError, match="no discrete modes"):
+        data.toy_modes("toy:swissroll")
+
+
+# ------------------------------------------------------------------------------------------------ errors
+@pytest.mark.parametrize("spec", ["mnist", "", None, "toy:9gaussians", "npz:", "folder", "toy:parallel_lines:phi=1"])
+def test_bad_spec_is_a_value_error_listing_known_specs(spec):
+    with pytest.raises(ValueError) as info:
+        data.load(spec)
+    message = str(info.value)
+    assert "spec" in message
+    if spec != "toy:parallel_lines:phi=1":
+        assert "cifar10" in message and "toy:8gaussians" in message
+    else:
+        assert "theta" in message
+
+
+@pytest.mark.parametrize("kwargs,name", [({"batch_size": 0}, "batch_size"), ({"split": "dev"}, "split"),
+                                         ({"image_size": -4}, "image_size"), ({"seed": -1}, "seed"),
+                                         ({"batch_size": 2.5}, "batch_size")])
+def test_bad_arguments_name_the_argument(kwargs, name):
+    with pytest.raises(ValueError, match=name):
+        data.load("toy:8gaussians", **kwargs)
+
+
+def test_toy_modes_of_an_image_spec_and_missing_npz():
+    with pytest.raises(ValueError, match="toy"):
+        data.toy_modes("cifar10")
+    with pytest.raises(ValueError, match="no such file"):
+        data.load("npz:/nonexistent/file.npz")
+
+
+# ------------------------------------------------------------------------------------------------ distribution
+def test_mirrored_strategy_splits_the_global_batch_over_two_cpus(tmp_path):
+    script = textwrap.dedent(f"""
+        import numpy as np, tensorflow as tf
+        cpu = tf.config.list_physical_devices("CPU")[0]
+        tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+        from bwgan_tf import data
+        np.savez({str(tmp_path / 'd.npz')!r}, x_train=np.arange(16 * 2 * 2 * 3, dtype=np.uint8).reshape(16, 2, 2, 3))
+        strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+        spec = "npz:" + {str(tmp_path / 'd.npz')!r}
+        dist = iter(data.distribute(spec, strategy, global_batch_size=8, seed=4))
+        plain = iter(data.load(spec, batch_size=8, seed=4))
+        for _ in range(3):
+            parts = strategy.experimental_local_results(next(dist))
+            assert [tuple(p.shape) for p in parts] == [(4, 2, 2, 3)] * 2, parts
+            np.testing.assert_array_equal(np.concatenate([p.numpy() for p in parts]), next(plain).numpy())
+        toys = strategy.experimental_local_results(next(iter(data.distribute("toy:8gaussians", strategy, 6))))
+        assert [tuple(p.shape) for p in toys] == [(3, 2)] * 2
+        try:
+            data.distribute(spec, strategy, global_batch_size=7)
+        except ValueError as error:
+            assert "global_batch_size" in str(error)
+        else:
+            raise SystemExit("no ValueError for an odd global batch")
+        print("OK")
+    """)
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", CUDA_VISIBLE_DEVICES="")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, env=env)
+    assert result.returncode == 0 and "OK" in result.stdout, result.stderr[-3000:]
