@@ -130,7 +130,7 @@ def _finish(images, size):
 
 # ---------------------------------------------------------------------------------------------- sources
 def _tfds_source(kind, split, data_dir, download, seed, shuffle):
-    """(dataset of uint8 images, per-example preprocess fn or None, batch preprocess fn)."""
+    """Dataset of one image per element: uint8 [H, W, 3] (cifar10) or encoded bytes (celeb_a, lsun)."""
     import tensorflow_datasets as tfds
 
     name = _TFDS[kind][0]
@@ -144,14 +144,22 @@ def _tfds_source(kind, split, data_dir, download, seed, shuffle):
         if download:
             builder.download_and_prepare()
         read_config = tfds.ReadConfig(shuffle_seed=seed)
-        ds = builder.as_dataset(split=split, shuffle_files=shuffle, read_config=read_config)
+        # celeb_a / lsun: keep the JPEG bytes through the shuffle buffer (10k decoded images would take GBs)
+        decoders = {"image": tfds.decode.SkipDecoding()} if kind != "cifar10" else None
+        ds = builder.as_dataset(split=split, shuffle_files=shuffle, read_config=read_config, decoders=decoders)
     except (AssertionError, FileNotFoundError, tf.errors.NotFoundError) as error:
         raise FileNotFoundError(f"TFDS dataset {name!r} (spec {kind!r}, split {split!r}) not found in {searched}: "
                                 f"{prepare}. ({type(error).__name__}: {error})") from None
     except (KeyError, ValueError) as error:
         raise ValueError(f"TFDS dataset {name!r}: cannot read split {split!r} from {searched}: {error}") from None
-    ds = ds.map(lambda example: example["image"], num_parallel_calls=tf.data.AUTOTUNE)
-    return ds
+    return ds.map(lambda example: example["image"], num_parallel_calls=tf.data.AUTOTUNE)
+
+
+def _decoded(image):
+    """An image tensor, decoding it first when the reader kept the encoded bytes (SkipDecoding)."""
+    if image.dtype == tf.string:
+        return tf.io.decode_image(image, channels=3, expand_animations=False)
+    return image
 
 
 def _folder_files(path):
@@ -281,11 +289,11 @@ def load(spec, split: str = "train", batch_size: int = 64, data_dir: Optional[st
         return _options(ds.map(convert, num_parallel_calls=auto).prefetch(auto))
     if kind == "celeb_a":
         def crop(image):
-            image = tf.image.resize_with_crop_or_pad(image, CELEBA_CROP, CELEBA_CROP)  # central 108x108
+            image = tf.image.resize_with_crop_or_pad(_decoded(image), CELEBA_CROP, CELEBA_CROP)  # central 108x108
             return _finish(tf.image.resize(tf.cast(image, tf.float32), [size, size], antialias=True), size)
         ds = ds.map(crop, num_parallel_calls=auto)
     else:  # lsun_bedroom
-        ds = ds.map(lambda image: _finish(_resize_center_crop(image, size), size), num_parallel_calls=auto)
+        ds = ds.map(lambda image: _finish(_resize_center_crop(_decoded(image), size), size), num_parallel_calls=auto)
     return _options(ds.batch(batch_size, drop_remainder=True).prefetch(auto))
 
 
