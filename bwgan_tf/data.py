@@ -299,19 +299,15 @@ def load(spec, split: str = "train", batch_size: int = 64, data_dir: Optional[st
 
 def take(spec, num: int, split: str = "train", data_dir: Optional[str] = None, seed: int = 0,
          image_size: Optional[int] = None) -> np.ndarray:
-    """The first `num` samples of the seeded, shuffled pipeline as float32 [num, ...] (fewer if the split is smaller)."""
+    """The first `num` samples of the seeded, shuffled pipeline as float32 [num, ...] (all, if the split is smaller)."""
     _check_int("num", num)
-    batch = min(num, 256)
-    out, have = [], 0
-    for images in load(spec, split, batch_size=batch, data_dir=data_dir, seed=seed, image_size=image_size,
-                       repeat=False):
-        out.append(images.numpy())
-        have += len(out[-1])
-        if have >= num:
-            break
-    if not out:
+    if _parse(spec)[0] == "toy":
+        return next(iter(load(spec, split, batch_size=num, seed=seed))).numpy()
+    dataset = load(spec, split, batch_size=1, data_dir=data_dir, seed=seed, image_size=image_size, repeat=False)
+    out = np.concatenate([images.numpy() for images in dataset.unbatch().batch(256).take(-(-num // 256))])[:num]
+    if not len(out):
         raise ValueError(f"spec {spec!r} split {split!r} yielded no samples")
-    return np.concatenate(out)[:num]
+    return out
 
 
 def distribute(spec, strategy: tf.distribute.Strategy, global_batch_size: int = 64, **kwargs):
