@@ -177,6 +177,12 @@ def test_8gaussians_within_3_std_of_a_centre_and_all_used():
     np.testing.assert_allclose(per_coordinate, std, rtol=0.1)
 
 
+def test_toy_batch_i_is_the_stateless_draw_for_seed_i():
+    batches = _first("toy:swissroll", 3, batch_size=16, seed=11)
+    for i, batch in enumerate(batches):
+        np.testing.assert_array_equal(batch, toy.sample("swissroll", 16, [11, i]).numpy())
+
+
 def test_25gaussians_swissroll_parallel_lines():
     centres, std = data.toy_modes("toy:25gaussians")
     assert centres.shape == (25, 2) and std == pytest.approx(0.05 / 2.828)
