@@ -280,7 +280,7 @@ class _Trainer:
         estimates, exacts = np.array(estimates), np.array(exacts)
         return {"seed": seed, "estimate": float(estimates.mean()), "exact": float(exacts.mean()),
                 "error": float(np.abs(estimates - exacts).mean()),
-                "relative_error": float(np.mean(np.abs(estimates - exacts) / exacts)),
+                "relative_error": float(np.mean(np.abs(estimates - exacts) / np.maximum(exacts, 1e-12))),
                 "population": _population(self.pair, self.method.space),
                 "train_seconds": train_seconds, "eval_seconds": time.perf_counter() - start}
 
