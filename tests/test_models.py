@@ -67,7 +67,7 @@ def test_upsampling_is_nearest_neighbour_and_mean_pool_is_the_2x2_block_mean():
     np.testing.assert_allclose(mean_pool(y).numpy(), y.reshape(2, 3, 2, 2, 2, 3).mean(axis=(2, 4)), rtol=1e-6)
 
 
-@pytest.mark.parametrize("architecture,shape", [("resnet", (32, 32, 3)), ("dcgan", (32, 32, 3))])
+@pytest.mark.parametrize("architecture,shape", [("resnet", (16, 16, 3)), ("dcgan", (16, 16, 3))])
 def test_a_gradient_step_through_generator_and_critic_compiles_with_xla_on_cpu(architecture, shape):
     generator = models.build_generator(architecture, image_shape=shape, latent_dim=8, width=4)
     critic = models.build_critic(architecture, image_shape=shape, width=4)
