@@ -106,3 +106,13 @@ def test_the_same_seed_gives_the_same_initial_weights():
 def test_bad_arguments_raise_value_errors_naming_them(call, argument):
     with pytest.raises(ValueError, match=argument):
         call()
+
+
+def test_benchmark_counts_the_cifar_critic_macs_by_hand():
+    """tools/benchmarks/train_step.forward_macs against a hand count of the W = 128 CIFAR critic (32x32 input)."""
+    train_step = pytest.importorskip("tools.benchmarks.train_step")
+    w = 128
+    first = 16 * 16 * 3 * w + 32 * 32 * 9 * 3 * w + 32 * 32 * 9 * w * w  # shortcut after pooling; two 3x3 convs
+    down = 8 * 8 * w * w + 2 * 16 * 16 * 9 * w * w  # 1x1 shortcut after pooling; convs at 16x16
+    plain = 2 * 8 * 8 * 9 * w * w
+    assert train_step.forward_macs(models.build_critic("resnet")) == first + down + 2 * plain + w
