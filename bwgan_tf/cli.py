@@ -22,12 +22,13 @@ def _parse_flags(argv):
 
 
 def run(main) -> None:
-    """app.run(main) where a flag-parsing error or a ValueError from main exits with code 2."""
+    """app.run(main) where a flag-parsing error, a ValueError or missing data (FileNotFoundError) exits with code 2
+    and the message."""
 
     def main_with_usage_errors(argv):
         try:
             return main(argv)
-        except ValueError as error:
+        except (ValueError, FileNotFoundError) as error:
             raise usage_error(str(error)) from error
 
     app.run(main_with_usage_errors, flags_parser=_parse_flags)

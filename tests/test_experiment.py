@@ -1,0 +1,189 @@
+"""The training application: presets, run directory, resume, non-finite stop, mirrored = single device."""
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from bwgan_tf import data, experiment
+
+TINY_TOY = dict(dataset="toy:8gaussians", architecture="toy_mlp", width=16, latent_dim=2, space="l2", lam=10.0,
+                gamma=1.0, batch_size=32, n_critic=2, lr=1e-3, lr_decay=False, log_every=5, checkpoint_every=10,
+                sample_every=10, xla=False)
+
+
+def quiet(*args, **kwargs):
+    pass
+
+
+def is_png(path) -> bool:
+    with open(path, "rb") as f:
+        header = f.read(8)
+    return header == b"\x89PNG\r\n\x1a\n" and tf.io.decode_png(tf.io.read_file(str(path))).shape.rank == 3
+
+
+def event_tags(run_dir) -> set:
+    tags = set()
+    for root, _, files in os.walk(os.path.join(run_dir, "tensorboard")):
+        for name in files:
+            for event in tf.compat.v1.train.summary_iterator(os.path.join(root, name)):
+                tags.update(value.tag for value in event.summary.value)
+    return tags
+
+
+# ------------------------------------------------------------------------------------------------ presets
+def test_presets_carry_the_papers_settings():
+    l10 = experiment.make_config("cifar10_l10")
+    assert (l10["space"], l10["lam"], l10["gamma"], l10["lr"], l10["n_critic"], l10["batch_size"], l10["steps"]) == (
+        "lp:p=10", "auto", "auto", 2e-4, 5, 64, 100_000)
+    assert experiment.make_config("cifar10_sobolev")["space"] == "sobolev:s=-1.5,p=2,c=5"
+    gp = experiment.make_config("cifar10_wgan_gp")
+    assert (gp["lam"], gp["gamma"]) == (10.0, 1.0)
+    wgan = experiment.make_config("lsun_wgan")
+    assert (wgan["lipschitz"], wgan["clip"], wgan["lr"], wgan["architecture"]) == ("weight_clipping", 0.01, 5e-5, "dcgan")
+    assert experiment.make_config("lsun_wgan_mlp")["architecture"] == "mlp/dcgan"
+    assert experiment.make_config("celeba_sobolev")["image_size"] == 64
+    for name in experiment.PRESETS:
+        assert experiment.make_config(name, steps=7)["steps"] == 7  # flags override presets
+
+
+@pytest.mark.parametrize("overrides,key", [
+    (dict(space="l3"), "space"), (dict(dataset="imagenet"), "dataset"), (dict(n_critic=0), "n_critic"),
+    (dict(lam="big"), "lam"), (dict(lipschitz="spectral"), "lipschitz"), (dict(architecture="vgg"), "architecture"),
+    (dict(ema_decay=1.5), "ema_decay"), (dict(strategy="tpu"), "strategy"), (dict(xla="maybe"), "xla"),
+    (dict(critic_normalization="batch"), "critic_normalization"), (dict(bogus=1), "unknown config keys"),
+])
+def test_bad_settings_raise_value_errors_naming_the_key(overrides, key):
+    with pytest.raises(ValueError, match=key):
+        experiment.make_config("toy_8gaussians", **overrides)
+
+
+def test_unknown_dataset_and_space_list_the_known_ones():
+    with pytest.raises(ValueError, match="cifar10.*celeb_a"):
+        experiment.make_config(dataset="imagenet")
+    with pytest.raises(ValueError, match="sobolev"):
+        experiment.make_config(space="besov")
+
+
+# ------------------------------------------------------------------------------------------------ runs
+def test_toy_run_directory_holds_config_metrics_checkpoints_samples_and_tensorboard(tmp_path):
+    run_dir = experiment.train(experiment.make_config(steps=20, output_dir=str(tmp_path / "toy"), **TINY_TOY),
+                               print_fn=quiet)
+    config = json.loads((tmp_path / "toy" / "config.json").read_text())
+    assert config["lam"] == 10.0 and config["steps"] == 20 and config["space"] == "lp:p=2"
+    records = experiment.read_metrics(run_dir)
+    assert [r["step"] for r in records] == [1, 5, 10, 15, 20]
+    for key in ("critic_loss", "generator_loss", "wasserstein", "penalty", "grad_norm", "lam", "gamma", "lr",
+                "steps_per_s"):
+        assert all(np.isfinite(r[key]) for r in records), key
+    assert sorted(os.listdir(tmp_path / "toy" / "samples")) == ["step_0000010.png", "step_0000020.png"]
+    assert all(is_png(tmp_path / "toy" / "samples" / name) for name in os.listdir(tmp_path / "toy" / "samples"))
+    assert tf.train.latest_checkpoint(str(tmp_path / "toy" / "checkpoints")).endswith("ckpt-20")
+    assert {"train/critic_loss", "train/steps_per_s", "samples"} <= event_tags(run_dir)
+    model, _ = experiment.load_model(run_dir)
+    assert int(model.generator_steps.numpy()) == 20
+    # A finished run trained again does nothing more.
+    experiment.train(experiment.make_config(steps=20, output_dir=run_dir, **TINY_TOY), print_fn=quiet)
+    assert len(experiment.read_metrics(run_dir)) == len(records)
+
+
+def test_cifar_subset_run_resolves_lambda_gamma_and_logs_gradient_images(tmp_path, cifar_subset_path):
+    config = experiment.make_config(
+        dataset=f"npz:{cifar_subset_path}", space="sobolev:s=-1,p=2", lam="auto", gamma="auto", architecture="resnet",
+        width=8, latent_dim=16, batch_size=4, n_critic=2, steps=2, log_every=1, sample_every=2, checkpoint_every=2,
+        output_dir=str(tmp_path / "cifar"), xla=False)
+    run_dir = experiment.train(config, print_fn=quiet)
+    saved = experiment.read_config(run_dir)
+    lam, gamma = saved["lam"], saved["gamma"]
+    real = data.take(f"npz:{cifar_subset_path}", 2000)
+    from bwgan_tf import spaces
+    assert (lam, gamma) == pytest.approx(spaces.heuristic_lambda_gamma("sobolev:s=-1,p=2", real), rel=1e-5)
+    assert saved["lam_gamma_source"] == {"lam": "heuristic", "gamma": "heuristic"}
+    assert is_png(os.path.join(run_dir, "samples", "step_0000002.png"))
+    tags = event_tags(run_dir)
+    assert {"dD/raw_gradient", "dD/direction_in_B", "samples"} <= tags
+    generator, _ = experiment.load_generator(run_dir)
+    assert generator(tf.zeros([1, 16])).shape == (1, 32, 32, 3)
+
+
+def test_a_changed_model_setting_refuses_to_resume(tmp_path):
+    experiment.train(experiment.make_config(steps=2, output_dir=str(tmp_path / "r"), **TINY_TOY), print_fn=quiet)
+    with pytest.raises(ValueError, match="width"):
+        experiment.train(experiment.make_config(steps=4, output_dir=str(tmp_path / "r"), **dict(TINY_TOY, width=8)),
+                         print_fn=quiet)
+
+
+def test_a_nan_in_the_data_stops_the_run_and_keeps_the_last_good_checkpoint(tmp_path, monkeypatch):
+    real_load = data.load
+
+    def poisoned(*args, **kwargs):
+        clean = real_load(*args, **kwargs)
+        bad_step = tf.constant(12, tf.int64)
+        return clean.enumerate().map(lambda i, x: tf.where(i + 1 == bad_step, x * np.nan, x))
+
+    monkeypatch.setattr(data, "load", poisoned)
+    run_dir = str(tmp_path / "nan")
+    with pytest.raises(experiment.NonFiniteLossError, match=r"generator step 12: \w+ is nan.*ckpt-10"):
+        experiment.train(experiment.make_config(steps=30, output_dir=run_dir, **TINY_TOY), print_fn=quiet)
+    assert tf.train.latest_checkpoint(os.path.join(run_dir, "checkpoints")).endswith("ckpt-10")
+    records = experiment.read_metrics(run_dir)
+    assert max(r["step"] for r in records) == 10
+    assert all(np.isfinite(v) for r in records for v in r.values() if isinstance(v, float))
+
+
+MIRRORED_SCRIPT = textwrap.dedent("""
+    import json, sys
+    import numpy as np, tensorflow as tf
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+    from bwgan_tf import data, experiment
+    settings = json.loads(sys.argv[1])
+    result = {}
+    for name in ("default", "mirrored"):
+        # The training step itself, with plain SGD: Adam divides near-zero gradients (exact cancellations such as
+        # the score bias) by their own size and so amplifies summation-order noise to full steps.
+        config = experiment.make_config(output_dir=f"{sys.argv[2]}/sgd-{name}", strategy=name, **settings)
+        strategy = tf.distribute.MirroredStrategy() if name == "mirrored" else tf.distribute.get_strategy()
+        with strategy.scope():
+            model = experiment.build_model(config)
+            model.compile(tf.keras.optimizers.SGD(0.01), tf.keras.optimizers.SGD(0.01))
+        dataset = data.load(config["dataset"], batch_size=config["batch_size"] * config["n_critic"], seed=3)
+        model.fit(dataset, steps_per_epoch=config["steps"], epochs=1, verbose=0)
+        result["sgd-" + name] = [w.numpy().tolist() for w in model.generator.weights + model.critic.weights]
+        # The whole trainer with the paper's optimizers runs under the strategy and resumes from its checkpoint.
+        run_dir = experiment.train(dict(config, output_dir=f"{sys.argv[2]}/{name}"), print_fn=lambda *a, **k: None)
+        model, _ = experiment.load_model(run_dir)
+        result["steps-" + name] = int(model.generator_steps.numpy())
+        result["replicas-" + name] = strategy.num_replicas_in_sync
+    print(json.dumps(result))
+""")
+
+
+def test_mirrored_strategy_on_two_cpus_matches_one_device(tmp_path, project_root):
+    settings = dict(TINY_TOY, steps=2, sample_every=0, checkpoint_every=2)
+    result = subprocess.run([sys.executable, "-c", MIRRORED_SCRIPT, json.dumps(settings), str(tmp_path)],
+                            capture_output=True, text=True, timeout=300, cwd=project_root)
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = json.loads(result.stdout.strip().splitlines()[-1])
+    assert out["replicas-mirrored"] == 2 and out["replicas-default"] == 1
+    assert out["steps-mirrored"] == out["steps-default"] == 2
+    single, mirrored = out["sgd-default"], out["sgd-mirrored"]
+    assert len(single) == len(mirrored) > 0
+    for a, b in zip(single, mirrored):
+        np.testing.assert_allclose(np.array(b), np.array(a), rtol=1e-4, atol=2e-5)  # summation order only
+    initial = experiment.build_model(experiment.make_config(**dict(settings, output_dir=str(tmp_path / "x"))))
+    moved = [not np.allclose(np.array(a), w.numpy()) for a, w in zip(single, initial.generator.weights +
+                                                                   initial.critic.weights)]
+    assert sum(moved) > len(moved) // 2  # training changed the weights, so equality is not trivial
+
+
+def test_mixed_precision_trains_with_float32_norms(tmp_path):
+    run_dir = experiment.train(experiment.make_config(steps=3, output_dir=str(tmp_path / "mp"), mixed_precision=True,
+                                                      **TINY_TOY), print_fn=quiet)
+    assert tf.keras.mixed_precision.global_policy().name == "float32"  # restored after the run
+    records = experiment.read_metrics(run_dir)
+    assert all(np.isfinite(r["critic_loss"]) for r in records)
