@@ -1,0 +1,72 @@
+"""tools/train.py end to end: bad flags exit 2; a run killed with SIGKILL resumes and finishes."""
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import tensorflow as tf
+
+from bwgan_tf import experiment
+
+TOY_FLAGS = ["--preset=toy_8gaussians", "--width=16", "--batch_size=32", "--n_critic=2", "--lr=1e-3",
+             "--xla=false", "--sample_every=0", "--log_every=10"]
+
+
+def train_tool(project_root, *args, **kwargs):
+    return subprocess.run([sys.executable, str(project_root / "tools" / "train.py"), *args], capture_output=True,
+                          text=True, timeout=kwargs.pop("timeout", 300), cwd=project_root, **kwargs)
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--space=l3"], "--space: "),
+    (["--dataset=imagenet"], "--dataset: .*known.*cifar10"),
+    (["--n_critic=0"], "--n_critic: must be an integer >= 1"),
+    (["--lam=big"], "--lam: must be a number or 'auto'"),
+    (["--strategy=tpu"], "flag --strategy=tpu"),
+    (["--steps=ten"], "flag --steps=ten"),
+])
+def test_bad_flags_exit_2_naming_the_flag(project_root, tmp_path, args, message):
+    result = train_tool(project_root, "--preset=toy_8gaussians", f"--output_dir={tmp_path / 'run'}", *args)
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert re.search(message, result.stderr), result.stderr[-2000:]
+    assert not (tmp_path / "run" / "checkpoints").exists()  # nothing started
+
+
+def test_missing_output_dir_is_a_usage_error(project_root):
+    result = train_tool(project_root, "--preset=toy_8gaussians")
+    assert result.returncode == 2 and "output_dir" in result.stderr
+
+
+def test_a_run_killed_with_sigkill_resumes_from_its_checkpoint_and_finishes(project_root, tmp_path):
+    run_dir = tmp_path / "killed"
+    every, total = 40, 400
+    process = subprocess.Popen([sys.executable, str(project_root / "tools" / "train.py"), *TOY_FLAGS,
+                                f"--steps={total}", f"--checkpoint_every={every}", f"--output_dir={run_dir}"],
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=project_root)
+    killed_at = None
+    deadline = time.time() + 240
+    for line in process.stdout:
+        match = re.match(r"step (\d+)/", line)
+        if match and int(match.group(1)) >= 130:
+            process.send_signal(signal.SIGKILL)
+            killed_at = int(match.group(1))
+            break
+        assert time.time() < deadline, "training too slow to reach step 130"
+    process.wait(timeout=60)
+    assert killed_at is not None and process.returncode == -signal.SIGKILL
+    latest = tf.train.latest_checkpoint(str(run_dir / "checkpoints"))
+    saved_step = int(latest.rsplit("-", 1)[1])
+    assert saved_step % every == 0 and 0 <= killed_at - saved_step <= every + 10  # lost at most checkpoint_every
+
+    resumed = train_tool(project_root, f"--output_dir={run_dir}", "--resume")
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert f"resumed from {latest}" in resumed.stdout
+    first_step = int(re.search(r"step (\d+)/", resumed.stdout).group(1))
+    assert first_step == saved_step + 1
+    model, config = experiment.load_model(str(run_dir))
+    assert int(model.generator_steps.numpy()) == total and config["width"] == 16
+    steps = [r["step"] for r in experiment.read_metrics(str(run_dir))]
+    assert steps == sorted(set(steps)) and steps[-1] == total  # no duplicated lines after the resume
