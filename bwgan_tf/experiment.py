@@ -454,7 +454,13 @@ def toy_picture(model, real_points, num=1000, seed=0, extent=None) -> np.ndarray
 
 class SampleWriter(_StepCallback):
     """Every sample_every generator steps: samples/step_XXXXXXX.png of the EMA generator for a fixed z, and in
-    TensorBoard the grid plus dD at real images, raw and as a direction in B (Adler & Lunz 2018, Figs. 8-14)."""
+    TensorBoard the grid plus dD at real images, raw and as a direction in B (Adler & Lunz 2018, Figs. 8-14).
+
+    dD(x) is an element of B*; the raw input gradient shows it in L^2 coordinates. To show what the critic "sees"
+    in the chosen space we also draw spaces.dual_representation: the x in B with <dD, x> = ||dD||_{B*}^2 and
+    ||x||_B = ||dD||_{B*}; for W^{s,2} that is the gradient mapped through the dual Sobolev filter twice
+    (M_{-2s} dD, the Riesz representer), for L^p the duality map |g|^{q-1} sign g. Signed values are shown with
+    0 at mid-grey (images.signed_to_uint8)."""
 
     def __init__(self, run_dir, writer, every, real_examples, space, num=64, seed=0):
         super().__init__()
@@ -537,6 +543,9 @@ def _train(config, run_dir, print_fn) -> str:
         manager.checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
         print_fn(f"resumed from {manager.latest_checkpoint}", flush=True)
     start = int(model.generator_steps.numpy())
+    if manager.latest_checkpoint and start != int(manager.latest_checkpoint.rsplit("-", 1)[1]):
+        raise RuntimeError(f"{manager.latest_checkpoint} restored generator step {start}, not the step it is named "
+                           f"after: the checkpoint is inconsistent")
     _truncate_metrics(run_dir, start)
     remaining = config["steps"] - start
     if remaining <= 0:
