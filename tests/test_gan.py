@@ -202,8 +202,11 @@ def test_wgan_gp_on_8_gaussians_lowers_the_exact_wasserstein_distance():
     model = gan.WassersteinGAN(mlp(2, 2, width=128, depth=3, seed=1), mlp(2, 1, width=128, depth=3, seed=2),
                                latent_dim=2, lipschitz=lipschitz.GradientPenalty("l2", 10.0, 1.0), n_critic=5,
                                ema_decay=0.0, seed=0)
-    model.compile(*gan.paper_optimizers("gradient_penalty", lr=1e-3, decay_steps=None), jit_compile=True)
-    steps, batch = 1000, 64
+    # Paper Adam betas (0, 0.9); a faster critic (1e-3) than generator (2e-4): with equal rates 1e-4..1e-3 the
+    # 2-D game oscillates over the first thousand steps (measured), with this split W1 falls steadily.
+    adam = lambda lr: tf.keras.optimizers.Adam(lr, beta_1=0.0, beta_2=0.9)  # noqa: E731
+    model.compile(adam(2e-4), adam(1e-3), jit_compile=True)
+    steps, batch = 800, 64
     data = tf.data.Dataset.from_tensor_slices(sample(steps * 5 * batch)).batch(5 * batch, drop_remainder=True)
     real = sample(300)
     before = exact_w1(model.sample(300, seed=1).numpy(), real)
