@@ -1,0 +1,30 @@
+"""Export a run's EMA generator as a SavedModel (signatures serving_default, generate, latent).
+
+  python tools/export.py --run_dir=runs/cifar10_l10 --export_dir=exports/cifar10_l10
+  saved_model_cli show --all --dir exports/cifar10_l10
+"""
+from absl import flags
+
+from bwgan_tf import cli, experiment, export
+
+FLAGS = flags.FLAGS
+flags.DEFINE_string("run_dir", None, "Training run directory.")
+flags.DEFINE_string("checkpoint", None, "A checkpoint path in --run_dir (default: the latest).")
+flags.DEFINE_string("export_dir", None, "Where the SavedModel goes (written atomically).")
+flags.DEFINE_integer("max_samples", 1024, "Largest num_samples that serving_default accepts.")
+flags.DEFINE_bool("overwrite", False, "Replace an existing export (atomically).")
+flags.mark_flags_as_required(["run_dir", "export_dir"])
+
+
+def main(argv):
+    if len(argv) > 1:
+        raise cli.usage_error(f"unexpected arguments: {' '.join(argv[1:])}")
+    generator, config = experiment.load_generator(FLAGS.run_dir, FLAGS.checkpoint)
+    metadata = {k: config[k] for k in ("dataset", "space", "lipschitz", "architecture", "preset")}
+    path = export.export_generator(generator, FLAGS.export_dir, latent_dim=config["latent_dim"],
+                                   max_samples=FLAGS.max_samples, overwrite=FLAGS.overwrite, metadata=metadata)
+    print(f"exported {path}")
+
+
+if __name__ == "__main__":
+    cli.run(main)

@@ -1,0 +1,56 @@
+"""Write N samples of a generator as a PNG grid and/or an .npz, from an exported SavedModel or a run directory.
+
+  python tools/sample.py --saved_model=exports/cifar10_l10 --num=64 --seed=3 --png=samples.png --npz=samples.npz
+  python tools/sample.py --run_dir=runs/cifar10_l10 --num=16 --png=samples.png
+"""
+import os
+
+import numpy as np
+import tensorflow as tf
+from absl import flags
+
+from bwgan_tf import cli, images
+
+FLAGS = flags.FLAGS
+flags.DEFINE_string("saved_model", None, "An export of tools/export.py.")
+flags.DEFINE_string("run_dir", None, "Or a training run directory (its EMA generator).")
+flags.DEFINE_integer("num", 64, "Number of samples.", lower_bound=1)
+flags.DEFINE_integer("seed", 0, "Seed of the latent vectors.")
+flags.DEFINE_string("png", None, "PNG grid to write.")
+flags.DEFINE_string("npz", None, ".npz to write (images: uint8 [N, H, W, C]).")
+
+
+def samples_uint8(saved_model=None, run_dir=None, num=64, seed=0) -> np.ndarray:
+    """uint8 [num, H, W, C] samples, the same for the same seed from a SavedModel or the run it came from."""
+    if (saved_model is None) == (run_dir is None):
+        raise ValueError("give exactly one of --saved_model and --run_dir")
+    if saved_model is not None:
+        loaded = tf.saved_model.load(saved_model)
+        return loaded.signatures["serving_default"](num_samples=tf.constant(num, tf.int32),
+                                                    seed=tf.constant(seed, tf.int64))["images"].numpy()
+    from bwgan_tf import experiment
+    generator, config = experiment.load_generator(run_dir)
+    if len(generator.output_shape) != 4:
+        raise ValueError(f"--run_dir: {run_dir!r} generates 2-D points, not images")
+    z = tf.random.stateless_normal([num, config["latent_dim"]], seed=tf.constant([seed, 0], tf.int64))
+    return images.to_uint8(generator(z, training=False).numpy())
+
+
+def main(argv):
+    if len(argv) > 1:
+        raise cli.usage_error(f"unexpected arguments: {' '.join(argv[1:])}")
+    if not (FLAGS.png or FLAGS.npz):
+        raise cli.usage_error("give --png and/or --npz")
+    batch = samples_uint8(FLAGS.saved_model, FLAGS.run_dir, FLAGS.num, FLAGS.seed)
+    if FLAGS.png:
+        images.write_png(FLAGS.png, images.grid(batch))
+        print(f"wrote {FLAGS.png}")
+    if FLAGS.npz:
+        tmp = f"{FLAGS.npz}.tmp-{os.getpid()}.npz"
+        np.savez_compressed(tmp, images=batch, seed=FLAGS.seed)
+        os.replace(tmp, FLAGS.npz)
+        print(f"wrote {FLAGS.npz}")
+
+
+if __name__ == "__main__":
+    cli.run(main)
