@@ -5,13 +5,12 @@ Quality of 2-D samples against a Gaussian mixture (Gulrajani et al. 2017 toy set
   * a mode is covered when at least 20 generated points lie within 3 std of its centre;
   * high-quality fraction: generated points within 3 std of some centre.
 """
-import json
 import os
 import time
 
 import numpy as np
 
-from bwgan_tf import data, experiment, images, ot
+from bwgan_tf import data, experiment, files, images, ot
 
 DEMO_SETTINGS = dict(preset="toy_8gaussians", space="l2", lam=10.0, gamma=1.0, width=256, lr=5e-4, lr_decay=False,
                      batch_size=256, steps=3000, ema_decay=0.99, checkpoint_every=500, sample_every=500, log_every=250, seed=0)
@@ -51,8 +50,5 @@ def run(output_dir="runs/demo", print_fn=print, **overrides) -> dict:
                   space=config["space"], lipschitz=config["lipschitz"])
     real = data.take(config["dataset"], 1000, seed=7)
     images.write_png(os.path.join(output_dir, "demo.png"), experiment.toy_picture(model, real, num=2500, seed=1))
-    tmp = os.path.join(output_dir, f"demo.json.tmp-{os.getpid()}")
-    with open(tmp, "w") as f:
-        json.dump(report, f, indent=2)
-    os.replace(tmp, os.path.join(output_dir, "demo.json"))
+    files.write_json_atomically(os.path.join(output_dir, "demo.json"), report)
     return report

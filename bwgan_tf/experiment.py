@@ -8,7 +8,6 @@ A run directory holds everything needed to trace and resume a result:
   samples/         PNG grids of the EMA generator from a fixed z (2-D data: points over the critic's contours)
 Training an existing run directory resumes from its latest checkpoint.
 """
-import copy
 import json
 import math
 import os
@@ -18,7 +17,7 @@ from typing import Optional, Tuple
 import numpy as np
 import tensorflow as tf
 
-from bwgan_tf import data, gan, images, lipschitz, models, spaces
+from bwgan_tf import data, files, gan, images, lipschitz, models, spaces
 
 # --------------------------------------------------------------------------------------------------
 # Configuration
@@ -278,26 +277,9 @@ def load_generator(run_dir: str, checkpoint: Optional[str] = None) -> Tuple[tf.k
 # --------------------------------------------------------------------------------------------------
 # Run directory files
 # --------------------------------------------------------------------------------------------------
-def _write_json_atomically(path, payload) -> None:
-    tmp = f"{path}.tmp-{os.getpid()}"
-    with open(tmp, "w") as f:
-        json.dump(payload, f, indent=2, sort_keys=True)
-        f.write("\n")
-    os.replace(tmp, path)
-
-
 def read_metrics(run_dir: str) -> list:
     """The records of metrics.jsonl (a line cut short by a kill is skipped)."""
-    path = os.path.join(run_dir, "metrics.jsonl")
-    records = []
-    if os.path.exists(path):
-        with open(path) as f:
-            for line in f:
-                try:
-                    records.append(json.loads(line))
-                except json.JSONDecodeError:
-                    continue
-    return records
+    return files.read_jsonl(os.path.join(run_dir, "metrics.jsonl"))
 
 
 def _truncate_metrics(run_dir: str, step: int) -> None:
@@ -306,10 +288,7 @@ def _truncate_metrics(run_dir: str, step: int) -> None:
     if not os.path.exists(path):
         return
     kept = [r for r in read_metrics(run_dir) if r.get("step", 0) <= step]
-    tmp = f"{path}.tmp-{os.getpid()}"
-    with open(tmp, "w") as f:
-        f.writelines(json.dumps(r) + "\n" for r in kept)
-    os.replace(tmp, path)
+    files.write_text_atomically(path, "".join(json.dumps(r) + "\n" for r in kept))
 
 
 def prepare_run_dir(config: dict) -> Tuple[str, dict]:
@@ -337,7 +316,7 @@ def prepare_run_dir(config: dict) -> Tuple[str, dict]:
         config["lam"], config["gamma"] = resolve_lambda_gamma(config)
     for sub in ("checkpoints", "tensorboard", "samples"):
         os.makedirs(os.path.join(run_dir, sub), exist_ok=True)
-    _write_json_atomically(path, config)
+    files.write_json_atomically(path, config)
     return run_dir, config
 
 

@@ -1,9 +1,10 @@
 """Pictures of a run: image grids, 2-D scatter plots with critic contours, atomic PNG writing (TF's PNG encoder)."""
-import os
 from typing import Optional, Sequence
 
 import numpy as np
 import tensorflow as tf
+
+from bwgan_tf import files
 
 
 def to_uint8(images) -> np.ndarray:
@@ -78,8 +79,4 @@ def write_png(path: str, image) -> str:
     image = np.asarray(image)
     if image.dtype != np.uint8 or image.ndim != 3:
         raise ValueError(f"image must be uint8 [H, W, C], got {image.dtype} {image.shape}")
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    tmp = f"{path}.tmp-{os.getpid()}"
-    tf.io.write_file(tmp, tf.io.encode_png(image))
-    os.replace(tmp, path)
-    return path
+    return files.write_bytes_atomically(path, tf.io.encode_png(image).numpy())

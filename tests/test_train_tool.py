@@ -1,5 +1,4 @@
 """tools/train.py end to end: bad flags exit 2; a run killed with SIGKILL resumes and finishes."""
-import os
 import re
 import signal
 import subprocess

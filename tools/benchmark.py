@@ -16,7 +16,7 @@ import time
 
 from absl import flags
 
-from bwgan_tf import cli
+from bwgan_tf import cli, files
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
@@ -55,20 +55,13 @@ def run_suites(names, quick: bool) -> dict:
     return results
 
 
-def _write_atomically(path: str, text: str) -> None:
-    tmp = f"{path}.tmp-{os.getpid()}"
-    with open(tmp, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)
-
-
 def main(argv):
     if len(argv) > 1:
         raise cli.usage_error(f"unexpected arguments: {' '.join(argv[1:])}")
     results = run_suites(FLAGS.suites, FLAGS.quick)
     text = json.dumps(results, indent=None if FLAGS.json else 2, sort_keys=True)
     if FLAGS.output:
-        _write_atomically(FLAGS.output, text + "\n")
+        files.write_text_atomically(FLAGS.output, text + "\n")
     print(text)
 
 

@@ -3,13 +3,13 @@
   python tools/sample.py --saved_model=exports/cifar10_l10 --num=64 --seed=3 --png=samples.png --npz=samples.npz
   python tools/sample.py --run_dir=runs/cifar10_l10 --num=16 --png=samples.png
 """
-import os
+import io
 
 import numpy as np
 import tensorflow as tf
 from absl import flags
 
-from bwgan_tf import cli, images
+from bwgan_tf import cli, files, images
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("saved_model", None, "An export of tools/export.py.")
@@ -46,9 +46,9 @@ def main(argv):
         images.write_png(FLAGS.png, images.grid(batch))
         print(f"wrote {FLAGS.png}")
     if FLAGS.npz:
-        tmp = f"{FLAGS.npz}.tmp-{os.getpid()}.npz"
-        np.savez_compressed(tmp, images=batch, seed=FLAGS.seed)
-        os.replace(tmp, FLAGS.npz)
+        buffer = io.BytesIO()
+        np.savez_compressed(buffer, images=batch, seed=FLAGS.seed)
+        files.write_bytes_atomically(FLAGS.npz, buffer.getvalue())
         print(f"wrote {FLAGS.npz}")
 
 
