@@ -150,7 +150,7 @@ MIRRORED_SCRIPT = textwrap.dedent("""
         strategy = tf.distribute.MirroredStrategy() if name == "mirrored" else tf.distribute.get_strategy()
         with strategy.scope():
             model = experiment.build_model(config)
-            model.compile(tf.keras.optimizers.SGD(0.01), tf.keras.optimizers.SGD(0.01))
+            model.compile(tf.keras.optimizers.SGD(0.01), tf.keras.optimizers.SGD(0.01), jit_compile=False)
         dataset = data.load(config["dataset"], batch_size=config["batch_size"] * config["n_critic"], seed=3)
         model.fit(dataset, steps_per_epoch=config["steps"], epochs=1, verbose=0)
         result["sgd-" + name] = [w.numpy().tolist() for w in model.generator.weights + model.critic.weights]
