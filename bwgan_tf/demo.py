@@ -13,7 +13,7 @@ import numpy as np
 from bwgan_tf import data, experiment, files, images, ot
 
 DEMO_SETTINGS = dict(preset="toy_8gaussians", space="l2", lam=10.0, gamma=1.0, width=256, lr=5e-4, lr_decay=False,
-                     batch_size=256, steps=3000, ema_decay=0.99, checkpoint_every=500, sample_every=500, log_every=250, seed=0)
+                     batch_size=256, steps=4000, ema_decay=0.99, checkpoint_every=500, sample_every=500, log_every=250, seed=0)
 
 
 def mode_report(points, centres, std, min_points=20, radius_in_std=3.0) -> dict:
