@@ -187,3 +187,25 @@ def test_mixed_precision_trains_with_float32_norms(tmp_path):
     assert tf.keras.mixed_precision.global_policy().name == "float32"  # restored after the run
     records = experiment.read_metrics(run_dir)
     assert all(np.isfinite(r["critic_loss"]) for r in records)
+
+
+def test_training_evaluates_with_a_stand_in_classifier_and_the_tool_evaluates_the_run(tmp_path, cifar_subset_path,
+                                                                                    project_root):
+    from bwgan_tf import features
+    classifier = features.save_classifier(features.build_classifier(width=4, feature_dim=8), str(tmp_path / "tiny.keras"))
+    config = experiment.make_config(
+        dataset=f"npz:{cifar_subset_path}", architecture="resnet", width=8, latent_dim=16, lam=10.0, gamma=1.0,
+        batch_size=4, n_critic=1, steps=2, sample_every=0, log_every=1, eval_every=2, eval_metrics="is,fid",
+        eval_num_samples=20, eval_classifier=classifier, output_dir=str(tmp_path / "run"), xla=False)
+    run_dir = experiment.train(config, print_fn=quiet)
+    evaluations = [r for r in experiment.read_metrics(run_dir) if r.get("event") == "evaluation"]
+    assert evaluations and evaluations[-1]["step"] == 2
+    assert np.isfinite(evaluations[-1]["fd_tiny"]) and evaluations[-1]["fd_tiny"] > 0
+    assert "fid" not in evaluations[-1]  # a stand-in extractor's distance is never called FID
+    result = subprocess.run([sys.executable, str(project_root / "tools" / "evaluate.py"), f"--run_dir={run_dir}",
+                             f"--classifier={classifier}", f"--reference=npz:{cifar_subset_path}", "--metrics=fid",
+                             "--num_samples=20", f"--cache_dir={tmp_path / 'cache'}"],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert np.isfinite(report["fd_tiny"])
