@@ -14,6 +14,7 @@ cs_<name>/fd_<name>/kd_<name>. Reference statistics of real data are cached in a
 extractor and sample count. This is the only module that imports tensorflow_gan.
 """
 import hashlib
+import io
 import json
 import os
 import time
@@ -24,6 +25,7 @@ import tensorflow_gan as tfgan
 from tensorflow_gan.python.eval.classifier_metrics import trace_sqrt_product
 
 from bwgan_tf import features as features_lib
+from bwgan_tf import files
 
 METRICS = ("is", "fid", "kid")
 DEFAULT_SPLITS = 10
@@ -258,14 +260,9 @@ def _cache_path(cache_dir, key: dict) -> str:
 
 
 def _write_npz_atomically(path, **arrays):
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    tmp = f"{path[:-4]}.tmp-{os.getpid()}.npz"
-    try:
-        np.savez(tmp, **arrays)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    files.write_bytes_atomically(path, buffer.getvalue())
 
 
 def reference_statistics(real, extractor, *, num=50_000, split="train", data_dir=None, batch_size=100,
@@ -509,19 +506,6 @@ class EvaluationCallback(tf.keras.callbacks.Callback):
 
 # ------------------------------------------------------------------------ sweeps (Adler & Lunz Figs. 2, 3, 6)
 
-def read_jsonl(path) -> list:
-    """The records of a .jsonl file (lines that do not parse are skipped: a run may be writing it)."""
-    records = []
-    if os.path.isfile(path):
-        with open(path) as f:
-            for line in f:
-                try:
-                    records.append(json.loads(line))
-                except json.JSONDecodeError:
-                    continue
-    return records
-
-
 def _space_spec(config: dict):
     for key in ("space", "banach_space", "norm"):
         value = config.get(key)
@@ -551,7 +535,7 @@ def sweep_table(run_dirs) -> list:
             row["s"] = getattr(space, "s", 0.0 if hasattr(space, "p") else None)
             row["p"] = getattr(space, "p", None)
         prefixes = ("is", "fid", "kid", "cs_", "fd_", "kd_")
-        for record in reversed(read_jsonl(os.path.join(run_dir, "metrics.jsonl"))):
+        for record in reversed(files.read_jsonl(os.path.join(run_dir, "metrics.jsonl"))):
             found = {k: v for k, v in record.items() if k.startswith(prefixes) and isinstance(v, (int, float))}
             if found:
                 row["step"] = record.get("step")

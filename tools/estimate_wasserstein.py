@@ -9,13 +9,12 @@ real CIFAR-10 images against a second distribution (--second: the other half, or
   python tools/estimate_wasserstein.py --repeats=2 --iterations=50 --datasets=gaussians           # a smoke run
 """
 import json
-import os
 import pathlib
 import sys
 
 from absl import flags
 
-from bwgan_tf import cli
+from bwgan_tf import cli, files
 
 PROJECT_ROOT = pathlib.Path(__file__).resolve().parents[1]
 DATASETS = ("gaussians", "cifar10")
@@ -96,10 +95,7 @@ def main(argv):
 
 def _write(results):
     if FLAGS.output:
-        tmp = f"{FLAGS.output}.tmp-{os.getpid()}"
-        with open(tmp, "w") as f:
-            json.dump(results, f, indent=1)
-        os.replace(tmp, FLAGS.output)
+        files.write_text_atomically(FLAGS.output, json.dumps(results, indent=1))
 
 
 if __name__ == "__main__":

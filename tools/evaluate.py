@@ -13,7 +13,7 @@ import os
 
 from absl import flags
 
-from bwgan_tf import cli
+from bwgan_tf import cli, files
 from bwgan_tf import evaluation
 
 FLAGS = flags.FLAGS
@@ -67,13 +67,6 @@ def load_source(run_dir=None, saved_model=None, checkpoint=None):
     return evaluation.as_sampler(generator, config.get("latent_dim")), config
 
 
-def _write_atomically(path, text):
-    tmp = f"{path}.tmp-{os.getpid()}"
-    with open(tmp, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)
-
-
 def main(argv):
     if len(argv) > 1:
         raise cli.usage_error(f"unexpected arguments: {' '.join(argv[1:])}")
@@ -97,7 +90,7 @@ def main(argv):
     result.update(source=FLAGS.run_dir or FLAGS.saved_model, reference=reference, seed=FLAGS.seed)
     text = json.dumps(result, sort_keys=True)
     if FLAGS.output:
-        _write_atomically(FLAGS.output, text + "\n")
+        files.write_text_atomically(FLAGS.output, text + "\n")
     print(text)
 
 

@@ -16,7 +16,7 @@ import os
 from absl import flags
 from PIL import Image, ImageDraw
 
-from bwgan_tf import cli
+from bwgan_tf import cli, files
 from bwgan_tf import evaluation
 
 FLAGS = flags.FLAGS
@@ -90,13 +90,6 @@ def render(rows, x) -> Image.Image:
     return image
 
 
-def _write_atomically(path, data: bytes):
-    tmp = f"{path}.tmp-{os.getpid()}"
-    with open(tmp, "wb") as f:
-        f.write(data)
-    os.replace(tmp, path)
-
-
 def write_outputs(rows, x, prefix):
     """Writes PREFIX.png, PREFIX.csv and PREFIX.json atomically; returns their paths."""
     png = io.BytesIO()
@@ -109,9 +102,9 @@ def write_outputs(rows, x, prefix):
     writer.writerows(rows)
     paths = {"png": f"{prefix}.png", "csv": f"{prefix}.csv", "json": f"{prefix}.json"}
     os.makedirs(os.path.dirname(os.path.abspath(prefix)), exist_ok=True)
-    _write_atomically(paths["png"], png.getvalue())
-    _write_atomically(paths["csv"], table.getvalue().encode())
-    _write_atomically(paths["json"], json.dumps({"x": x, "rows": rows}, indent=1, sort_keys=True).encode())
+    files.write_bytes_atomically(paths["png"], png.getvalue())
+    files.write_bytes_atomically(paths["csv"], table.getvalue().encode())
+    files.write_bytes_atomically(paths["json"], json.dumps({"x": x, "rows": rows}, indent=1, sort_keys=True).encode())
     return paths
 
 

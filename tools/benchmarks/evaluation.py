@@ -7,7 +7,6 @@ it is absent the result says so and why, and no number is invented.
 import os
 import time
 
-import numpy as np
 import tensorflow as tf
 
 from bwgan_tf import evaluation
