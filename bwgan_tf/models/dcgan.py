@@ -5,22 +5,15 @@ image size, tanh; batch norm + ReLU between (batch norm optional: the WGAN paper
 Critic: stride-2 4x4 convs doubling the channels down to 4x4, LeakyReLU(0.2), a final 4x4 valid conv to one score;
 normalisation none, layer, or batch (the WGAN paper's weight-clipping critic used batch norm).
 """
-import math
-
 import tensorflow as tf
 
-from bwgan_tf.models.layers import Initializers, critic_normalization
+from bwgan_tf.models.layers import Initializers, critic_normalization, doublings_from_4x4
 
 layers = tf.keras.layers
 
 
 def _num_stages(image_shape) -> int:
-    height, width, _ = image_shape
-    stages = math.log2(height / 4) if height == width and height >= 16 else -1
-    if stages != int(stages) or stages < 2:
-        raise ValueError(f"image_shape for DCGAN must be square with a power-of-two size >= 16 (64x64 in the WGAN "
-                         f"paper), got {tuple(image_shape)}")
-    return int(stages)
+    return doublings_from_4x4(image_shape, "DCGAN", "64x64 in the WGAN paper")
 
 
 def generator(image_shape=(64, 64, 3), latent_dim=128, width=64, batch_norm=True, seed=0) -> tf.keras.Model:

@@ -1,5 +1,6 @@
 """Building blocks shared by the architectures: XLA-friendly resampling and seeded initialisers."""
 import itertools
+import math
 
 import tensorflow as tf
 
@@ -45,3 +46,13 @@ def critic_normalization(kind, axis=(1, 2, 3), name=None):
     if kind == "batch":
         return tf.keras.layers.BatchNormalization(name=name)
     raise ValueError(f"normalization must be one of None, 'layer', 'batch', got {kind!r}")
+
+
+def doublings_from_4x4(image_shape, architecture: str, example: str) -> int:
+    """log2(H / 4) for a square power-of-two image of size >= 16: the up-sampling stages from a 4x4 start."""
+    height, width, _ = image_shape
+    stages = math.log2(height / 4) if height == width and height >= 16 else -1
+    if stages != int(stages) or stages < 2:
+        raise ValueError(f"image_shape for {architecture} must be square with a power-of-two size >= 16 ({example}), "
+                         f"got {tuple(image_shape)}")
+    return int(stages)

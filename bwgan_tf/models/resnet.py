@@ -6,22 +6,16 @@ each nonlinearity. Critic: an optimised first block (conv, ReLU, conv, mean-pool
 down-sampling blocks to 8x8, two plain blocks, ReLU, spatial mean, dense; no batch norm. He-uniform convs,
 Glorot-uniform shortcuts. 32x32: 3 blocks on each side; 64x64 (CelebA): 4.
 """
-import math
-
 import tensorflow as tf
 
-from bwgan_tf.models.layers import Initializers, NearestUpsample2D, critic_normalization, mean_pool
+from bwgan_tf.models.layers import (Initializers, NearestUpsample2D, critic_normalization, doublings_from_4x4,
+                                    mean_pool)
 
 layers = tf.keras.layers
 
 
 def _num_up_blocks(image_shape) -> int:
-    height, width, _ = image_shape
-    blocks = math.log2(height / 4) if height == width and height >= 16 else -1
-    if blocks != int(blocks) or blocks < 2:
-        raise ValueError(f"image_shape for the ResNet must be square with a power-of-two size >= 16 "
-                         f"(32x32 CIFAR-10, 64x64 CelebA), got {tuple(image_shape)}")
-    return int(blocks)
+    return doublings_from_4x4(image_shape, "the ResNet", "32x32 CIFAR-10, 64x64 CelebA")
 
 
 def _conv(init, filters, size, name):
