@@ -16,6 +16,8 @@ import tempfile
 
 import tensorflow as tf
 
+from bwgan_tf import checks
+
 
 class GeneratorModule(tf.Module):
     """The serving wrapper around a generator keras.Model (run in inference mode)."""
@@ -42,7 +44,8 @@ class GeneratorModule(tf.Module):
         tf.debugging.assert_greater_equal(num_samples, 1, message=f"num_samples must be in 1..{self.max_samples}")
         tf.debugging.assert_less_equal(num_samples, self.max_samples,
                                        message=f"num_samples must be in 1..{self.max_samples} (max_samples)")
-        z = tf.random.stateless_normal(tf.stack([num_samples, self.latent_dim]), seed=tf.stack([seed, tf.zeros_like(seed)]))
+        z = tf.random.stateless_normal(tf.stack([num_samples, self.latent_dim]),
+                                       seed=tf.stack([seed, tf.zeros_like(seed)]))
         images = self._images(z)
         return {"images": tf.cast(tf.clip_by_value(tf.round((images + 1.0) * 127.5), 0.0, 255.0), tf.uint8)}
 
@@ -59,10 +62,8 @@ def export_generator(generator: tf.keras.Model, export_dir: str, *, latent_dim: 
 
     Raises ValueError for a bad argument or an existing export_dir without overwrite.
     """
-    if isinstance(max_samples, bool) or not isinstance(max_samples, int) or max_samples < 1:
-        raise ValueError(f"max_samples must be a positive integer, got {max_samples!r}")
-    if isinstance(latent_dim, bool) or not isinstance(latent_dim, int) or latent_dim < 1:
-        raise ValueError(f"latent_dim must be a positive integer, got {latent_dim!r}")
+    checks.positive_int(max_samples, "max_samples")
+    checks.positive_int(latent_dim, "latent_dim")
     if len(generator.output_shape) != 4:
         raise ValueError(f"generator must produce images [N, H, W, C], got output shape {generator.output_shape}; "
                          f"2-D toy generators are not exported")

@@ -1,19 +1,33 @@
 """Files that are never half written: write to a temporary name beside the target, then rename (atomic on POSIX)."""
+import contextlib
 import json
 import os
+import shutil
+
+
+@contextlib.contextmanager
+def atomic_path(path):
+    """Yields a temporary path beside `path` (same folder, same extension, so writers that go by the extension
+    -- Keras' .keras, numpy's .npz -- write the same format); on success it is renamed onto `path`, on failure
+    removed. The folder is created."""
+    path = os.fspath(path)
+    directory, name = os.path.split(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    stem, ext = os.path.splitext(name)
+    tmp = os.path.join(directory, f".{stem}.tmp-{os.getpid()}{ext}")
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        if os.path.isdir(tmp) and not os.path.islink(tmp):
+            shutil.rmtree(tmp)
+        elif os.path.lexists(tmp):
+            os.remove(tmp)
 
 
 def write_bytes_atomically(path: str, data: bytes) -> str:
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    tmp = os.path.join(directory, f".{os.path.basename(path)}.tmp-{os.getpid()}")
-    try:
-        with open(tmp, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        f.write(data)
     return path
 
 
@@ -36,3 +50,9 @@ def read_jsonl(path: str) -> list:
                 except json.JSONDecodeError:
                     continue
     return records
+
+
+def cache_dir(*sub: str) -> str:
+    """The per-user cache: $BWGAN_TF_CACHE, else ~/.cache/bwgan_tf (joined with `sub`)."""
+    root = os.environ.get("BWGAN_TF_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "bwgan_tf")
+    return os.path.join(root, *sub)

@@ -18,13 +18,12 @@ Randomness: latent vectors and interpolation points are stateless draws keyed by
 global batch and sliced per replica (bwgan_tf.replicas), so runs are reproducible under XLA, resume exactly from a
 checkpoint (the counters are checkpointed), and match between one device and several.
 """
-import math
 from typing import Optional, Tuple, Union
 
 import tensorflow as tf
 
+from bwgan_tf import checks, replicas
 from bwgan_tf import lipschitz as lipschitz_lib
-from bwgan_tf import replicas
 
 PAPER_DECAY_STEPS = 100_000
 
@@ -52,12 +51,11 @@ class WassersteinGAN(tf.keras.Model):
                  lipschitz: Union[str, lipschitz_lib.LipschitzStrategy] = "gradient_penalty", n_critic: int = 5,
                  ema_decay: float = 0.999, drift: float = 1e-5, seed: int = 0, **kwargs):
         super().__init__(**kwargs)
-        _check(isinstance(latent_dim, int) and latent_dim >= 1, f"latent_dim must be a positive integer, got {latent_dim!r}")
-        _check(isinstance(n_critic, int) and not isinstance(n_critic, bool) and n_critic >= 1,
-               f"n_critic must be a positive integer, got {n_critic!r}")
-        _check(isinstance(ema_decay, (int, float)) and 0 <= ema_decay < 1, f"ema_decay must be in [0, 1), got {ema_decay!r}")
-        _check(isinstance(drift, (int, float)) and math.isfinite(drift) and drift >= 0,
-               f"drift must be a non-negative number, got {drift!r}")
+        checks.positive_int(latent_dim, "latent_dim")
+        checks.positive_int(n_critic, "n_critic")
+        _check(isinstance(ema_decay, (int, float)) and 0 <= ema_decay < 1,
+               f"ema_decay must be in [0, 1), got {ema_decay!r}")
+        checks.number(drift, "drift", non_negative=True)
         _check(isinstance(seed, int), f"seed must be an integer, got {seed!r}")
         if isinstance(lipschitz, str):
             lipschitz = lipschitz_lib.build(lipschitz)
@@ -82,8 +80,7 @@ class WassersteinGAN(tf.keras.Model):
         """Takes the two optimizers (default: paper_optimizers for the strategy) and Keras compile options.
 
         jit_compile defaults to True on one device (cross-replica updates of the EMA do not compile under XLA).
-        Measured on 2 busy CPU cores (n_critic 5, batch 64): XLA 1.4-2x faster for a tiny MLP GAN, but 2.4x slower
-        for a tiny 8x8 conv GAN (l2 penalty); pass jit_compile=False there.
+        On CPU, XLA is slower than oneDNN for convolutional GANs (BUILD_NOTES.md): pass jit_compile=False there.
         """
         kwargs.setdefault("jit_compile", tf.distribute.get_strategy().num_replicas_in_sync == 1)
         if generator_optimizer is None or critic_optimizer is None:
@@ -167,7 +164,8 @@ class WassersteinGAN(tf.keras.Model):
         for batch in batches:
             logs = self.critic_step(batch)
         logs.update(self.generator_step(batches[-1]))
-        logs.update(lam=tf.constant(self.lipschitz.lam, tf.float32), gamma=tf.constant(self.lipschitz.gamma, tf.float32),
+        logs.update(lam=tf.constant(self.lipschitz.lam, tf.float32),
+                    gamma=tf.constant(self.lipschitz.gamma, tf.float32),
                     lr=_current_lr(self.critic_optimizer))
         return {k: tf.cast(v, tf.float32) for k, v in logs.items()}
 
@@ -206,13 +204,14 @@ def paper_optimizers(lipschitz_name: str = "gradient_penalty", lr: Optional[floa
     steps (the critic's schedule counts its n_critic updates per generator step). Weight clipping: RMSProp(5e-5)
     (Arjovsky et al. 2017, Algorithm 1). decay_steps None keeps the rate constant.
     """
-    if lipschitz_name not in lipschitz_lib.NAMES:
-        raise ValueError(f"lipschitz_name must be one of {', '.join(lipschitz_lib.NAMES)}, got {lipschitz_name!r}")
+    checks.one_of(lipschitz_name, "lipschitz_name", lipschitz_lib.STRATEGIES)
     if lipschitz_name == "weight_clipping":
         rate = 5e-5 if lr is None else lr
         return tf.keras.optimizers.RMSprop(rate), tf.keras.optimizers.RMSprop(rate)
     rate = 2e-4 if lr is None else lr
-    _check(isinstance(rate, (int, float)) and rate > 0, f"lr must be a positive number, got {lr!r}")
+    if isinstance(rate, str):
+        raise ValueError(f"lr must be a positive number, got {lr!r}")
+    checks.number(rate, "lr", positive=True)
 
     def schedule(steps_per_generator_step):
         return rate if decay_steps is None else linear_decay(rate, decay_steps * steps_per_generator_step)

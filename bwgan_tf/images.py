@@ -44,7 +44,8 @@ def _colormap(values: np.ndarray) -> np.ndarray:
     return rgb.astype(np.uint8)
 
 
-def scatter(points_by_colour: Sequence, extent: float = 2.0, size: int = 400, field=None, radius: int = 1) -> np.ndarray:
+def scatter(points_by_colour: Sequence, extent: float = 2.0, size: int = 400, field=None,
+            radius: int = 1) -> np.ndarray:
     """A [size, size, 3] uint8 plot of 2-D point sets over [-extent, extent]^2.
 
     Args:

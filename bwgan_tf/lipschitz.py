@@ -6,27 +6,25 @@ A strategy tells the training step three things (see gan.WassersteinGAN):
   * ``after_critic_update(critic)``: a projection after each critic update (weight clipping).
 ``gamma`` scales the critic as in eq. 8 of Adler & Lunz 2018 (1 for the other methods).
 """
-import math
 from typing import Tuple, Union
 
 import tensorflow as tf
 
-from bwgan_tf import replicas, spaces
+from bwgan_tf import checks, replicas, spaces
 
-NAMES = ("gradient_penalty", "weight_clipping", "c_transform", "quotient_penalty")
 ZERO = 0.0
 
 
 def _positive(value, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+    if isinstance(value, str):
         raise ValueError(f"{name} must be a positive finite number, got {value!r}")
-    return float(value)
+    return checks.number(value, name, positive=True)
 
 
 def _non_negative(value, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+    if isinstance(value, str):
         raise ValueError(f"{name} must be a non-negative finite number, got {value!r}")
-    return float(value)
+    return checks.number(value, name, non_negative=True)
 
 
 def _scores(critic, x) -> tf.Tensor:
@@ -58,8 +56,6 @@ class LipschitzStrategy:
     def after_critic_update(self, critic) -> None:
         del critic
 
-    def config(self) -> dict:
-        return {"name": self.name}
 
 
 class GradientPenalty(LipschitzStrategy):
@@ -93,10 +89,6 @@ class GradientPenalty(LipschitzStrategy):
             excess = tf.nn.relu(excess)
         return self.lam * tf.reduce_mean(tf.square(excess)), tf.reduce_mean(grad_norm)
 
-    def config(self):
-        return {"name": self.name, "space": str(self.space), "lam": self.lam, "gamma": self.gamma,
-                "one_sided": self.one_sided}
-
 
 class WeightClipping(LipschitzStrategy):
     """WGAN (Arjovsky et al. 2017, Algorithm 1): every critic weight clipped to [-c, c] after each update."""
@@ -110,8 +102,6 @@ class WeightClipping(LipschitzStrategy):
         clip = self.clip
         replicas.assign((w, lambda v: tf.clip_by_value(v, -clip, clip)) for w in critic.trainable_variables)
 
-    def config(self):
-        return {"name": self.name, "clip": self.clip}
 
 
 def pairwise_costs(x, y, space: spaces.Space) -> tf.Tensor:
@@ -141,8 +131,6 @@ class CTransform(LipschitzStrategy):
         phi_c = tf.reduce_min(costs - tf.expand_dims(phi, 1), axis=0)
         return phi, -phi_c
 
-    def config(self):
-        return {"name": self.name, "space": str(self.space)}
 
 
 class QuotientPenalty(LipschitzStrategy):
@@ -166,22 +154,22 @@ class QuotientPenalty(LipschitzStrategy):
         excess = tf.nn.relu(quotient / self.gamma - 1.0)
         return self.lam * tf.reduce_mean(tf.square(excess)), tf.reduce_mean(quotient)
 
-    def config(self):
-        return {"name": self.name, "space": str(self.space), "lam": self.lam, "gamma": self.gamma}
+
+
+STRATEGIES = {
+    "gradient_penalty": lambda space, lam, gamma, clip, one_sided: GradientPenalty(space, lam, gamma, one_sided),
+    "weight_clipping": lambda space, lam, gamma, clip, one_sided: WeightClipping(clip),
+    "c_transform": lambda space, lam, gamma, clip, one_sided: CTransform(space),
+    "quotient_penalty": lambda space, lam, gamma, clip, one_sided: QuotientPenalty(space, lam, gamma),
+}
+NAMES = tuple(STRATEGIES)
 
 
 def build(name: str, *, space: Union[str, spaces.Space] = "l2", lam: float = 10.0, gamma: float = 1.0,
           clip: float = 0.01, one_sided: bool = False) -> LipschitzStrategy:
-    """The strategy called ``name`` (one of NAMES) with the arguments it uses."""
-    if name == "gradient_penalty":
-        return GradientPenalty(space, lam, gamma, one_sided)
-    if name == "weight_clipping":
-        return WeightClipping(clip)
-    if name == "c_transform":
-        return CTransform(space)
-    if name == "quotient_penalty":
-        return QuotientPenalty(space, lam, gamma)
-    raise ValueError(f"lipschitz must be one of {', '.join(NAMES)}, got {name!r}")
+    """The strategy called ``name`` (a key of STRATEGIES) with the arguments it uses."""
+    checks.one_of(name, "lipschitz", STRATEGIES)
+    return STRATEGIES[name](space, lam, gamma, clip, one_sided)
 
 
 MIN_HEURISTIC_IMAGES = 2000
@@ -197,12 +185,4 @@ def resolve_lambda_gamma(space, lam, gamma, images=None) -> Tuple[float, float]:
             raise ValueError(f"{' and '.join(auto)}=auto needs at least {MIN_HEURISTIC_IMAGES} real images, got {got}")
         heuristic = dict(zip(("lam", "gamma"), spaces.heuristic_lambda_gamma(space, images)))
         values.update({name: heuristic[name] for name in auto})
-    for name in ("lam", "gamma"):
-        value = values[name]
-        if isinstance(value, str):
-            try:
-                value = float(value)
-            except ValueError:
-                raise ValueError(f"{name} must be a positive number or 'auto', got {value!r}") from None
-        values[name] = _positive(value, name) if name == "gamma" else _non_negative(value, name)
-    return values["lam"], values["gamma"]
+    return (checks.number_or_auto(values["lam"], "lam"), checks.number_or_auto(values["gamma"], "gamma", positive=True))

@@ -22,6 +22,8 @@ from typing import Tuple, Union
 import numpy as np
 import tensorflow as tf
 
+from bwgan_tf import checks
+
 Number = Union[int, float]
 
 
@@ -29,32 +31,18 @@ Number = Union[int, float]
 # Validation and formatting helpers
 # --------------------------------------------------------------------------------------------------
 def _exponent(p, name: str = "p") -> float:
-    """Validates a Lebesgue exponent 1 <= p <= inf."""
-    if isinstance(p, str):
-        try:
-            p = float(p)
-        except ValueError:
-            raise ValueError(f"{name} must be a number in [1, inf], got {p!r}") from None
-    if isinstance(p, bool) or not isinstance(p, (int, float, np.integer, np.floating)):
+    """Validates a Lebesgue exponent 1 <= p <= inf (numeric strings are accepted)."""
+    try:
+        value = math.nan if isinstance(p, bool) else float(p)
+    except (TypeError, ValueError):
+        value = math.nan
+    if math.isnan(value) or value < 1:
         raise ValueError(f"{name} must be a number in [1, inf], got {p!r}")
-    p = float(p)
-    if math.isnan(p) or p < 1:
-        raise ValueError(f"{name} must be a number in [1, inf], got {p!r}")
-    return p
+    return value
 
 
 def _finite(value, name: str) -> float:
-    if isinstance(value, str):
-        try:
-            value = float(value)
-        except ValueError:
-            raise ValueError(f"{name} must be a finite number, got {value!r}") from None
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise ValueError(f"{name} must be a finite number, got {value!r}")
-    value = float(value)
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be a finite number, got {value!r}")
-    return value
+    return checks.number(value, name)
 
 
 def conjugate_exponent(p: float) -> float:
@@ -250,7 +238,8 @@ class Weighted(Space):
 
     @property
     def dual(self) -> "Weighted":
-        return Weighted(self.base.dual, tuple(float(1 / fractions.Fraction(w).limit_denominator(10**6)) for w in self.weights))
+        inverse = tuple(float(1 / fractions.Fraction(w).limit_denominator(10**6)) for w in self.weights)
+        return Weighted(self.base.dual, inverse)
 
     def spec(self) -> str:
         return f"weighted:w={'/'.join(_fmt(w) for w in self.weights)}:{self.base.spec()}"

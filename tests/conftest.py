@@ -19,7 +19,8 @@ def project_root() -> pathlib.Path:
 def cifar_subset_path() -> pathlib.Path:
     """Path of ../shared/data/cifar10_subset.npz; skips the test with the reason when it is absent."""
     if not CIFAR_SUBSET.is_file():
-        pytest.skip(f"real CIFAR-10 subset not found at {CIFAR_SUBSET} (it lives in ../shared/data beside the checkout)")
+        pytest.skip(f"real CIFAR-10 subset not found at {CIFAR_SUBSET} (it lives in ../shared/data beside the "
+                    "checkout)")
     return CIFAR_SUBSET
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from bwgan_tf import experiment, export
+from bwgan_tf import export, train
 
 CLIENT = textwrap.dedent("""
     import json, sys
@@ -42,15 +42,15 @@ CLIENT = textwrap.dedent("""
 def trained_run(tmp_path_factory, cifar_subset_path):
     """A tiny ResNet trained for a few steps on the real CIFAR subset, with a non-trivial EMA."""
     run_dir = str(tmp_path_factory.mktemp("run") / "tiny")
-    config = experiment.make_config(dataset=f"npz:{cifar_subset_path}", architecture="resnet", width=8, latent_dim=16,
-                                    lam=10.0, gamma=1.0, batch_size=4, n_critic=1, steps=3, ema_decay=0.5,
-                                    sample_every=0, output_dir=run_dir, xla=False)
-    experiment.train(config, print_fn=lambda *a, **k: None)
+    config = train.make_config(dataset=f"npz:{cifar_subset_path}", architecture="resnet", width=8, latent_dim=16,
+                               lam=10.0, gamma=1.0, batch_size=4, n_critic=1, steps=3, ema_decay=0.5,
+                               sample_every=0, output_dir=run_dir, xla=False)
+    train.train(config, print_fn=lambda *a, **k: None)
     return run_dir
 
 
 def test_signatures_called_from_a_process_without_bwgan_tf(trained_run, tmp_path):
-    generator, config = experiment.load_generator(trained_run)
+    generator, config = train.load_generator(trained_run)
     path = export.export_generator(generator, str(tmp_path / "export"), latent_dim=16, max_samples=100)
     z = np.random.default_rng(0).normal(size=(3, 16)).astype(np.float32)
     result = subprocess.run([sys.executable, "-I", "-c", CLIENT, path, json.dumps(z.tolist())],
@@ -76,18 +76,18 @@ def test_signatures_called_from_a_process_without_bwgan_tf(trained_run, tmp_path
 
 
 def test_the_exported_generator_is_the_ema_generator(trained_run):
-    model, _ = experiment.load_model(trained_run)
+    model, _ = train.load_model(trained_run)
     raw = [w.numpy() for w in model.generator.weights]
     ema = [w.numpy() for w in model.ema_generator.weights]
     assert len(raw) == len(ema) > 0
     assert any(not np.allclose(a, b) for a, b in zip(raw, ema))  # so exporting the EMA one is a real choice
-    generator, _ = experiment.load_generator(trained_run)
+    generator, _ = train.load_generator(trained_run)
     for a, b in zip(generator.weights, model.ema_generator.weights):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
 
 
 def test_saved_model_cli_lists_the_signatures(trained_run, tmp_path):
-    generator, _ = experiment.load_generator(trained_run)
+    generator, _ = train.load_generator(trained_run)
     path = export.export_generator(generator, str(tmp_path / "export"), latent_dim=16)
     cli = os.path.join(os.path.dirname(sys.executable), "saved_model_cli")
     result = subprocess.run([cli, "show", "--all", "--dir", path], capture_output=True, text=True, timeout=180)
@@ -97,7 +97,7 @@ def test_saved_model_cli_lists_the_signatures(trained_run, tmp_path):
 
 
 def test_export_is_atomic_and_never_leaves_a_half_overwritten_export(trained_run, tmp_path, monkeypatch):
-    generator, _ = experiment.load_generator(trained_run)
+    generator, _ = train.load_generator(trained_run)
     target = str(tmp_path / "export")
     export.export_generator(generator, target, latent_dim=16)
     before = sorted(os.listdir(target))
@@ -120,7 +120,7 @@ def test_export_is_atomic_and_never_leaves_a_half_overwritten_export(trained_run
 
 @pytest.mark.parametrize("kwargs,argument", [({"max_samples": 0}, "max_samples"), ({"latent_dim": 0}, "latent_dim")])
 def test_bad_arguments_raise_value_errors(trained_run, tmp_path, kwargs, argument):
-    generator, _ = experiment.load_generator(trained_run)
+    generator, _ = train.load_generator(trained_run)
     args = dict(latent_dim=16)
     args.update(kwargs)
     with pytest.raises(ValueError, match=argument):

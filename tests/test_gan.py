@@ -59,7 +59,8 @@ def test_fit_logs_every_metric_of_the_issue_and_counts_generator_steps():
 
 
 def test_critic_loss_is_eq_8():
-    """Replaying the step's RNG draws: L_D = (E D(f) - E D(r)) / gamma + lam E(||dD(x_hat)||_q / gamma - 1)^2 + drift E D(r)^2."""
+    """Replaying the step's RNG draws:
+    L_D = (E D(f) - E D(r)) / gamma + lam E(||dD(x_hat)||_q / gamma - 1)^2 + drift E D(r)^2."""
     lam, gamma, drift = 4.0, 2.0, 0.1
     model = tiny_gan(strategy=lipschitz.GradientPenalty("lp:p=3", lam=lam, gamma=gamma), drift=drift)
     model.compile(tf.keras.optimizers.SGD(0.0), tf.keras.optimizers.SGD(0.0))  # weights stay put

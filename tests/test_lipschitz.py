@@ -27,7 +27,8 @@ def test_linear_critic_penalty_and_its_weight_gradient_match_the_closed_form_in_
     critic = linear_critic(shape)
     rng = np.random.default_rng(0)
     real, fake = (rng.normal(size=(6,) + shape).astype(np.float32) for _ in range(2))
-    value, grad_norm, grad_w = penalty_and_kernel_gradient(lipschitz.GradientPenalty("l2", lam, gamma), critic, real, fake)
+    penalty = lipschitz.GradientPenalty("l2", lam, gamma)
+    value, grad_norm, grad_w = penalty_and_kernel_gradient(penalty, critic, real, fake)
     w = critic.trainable_variables[0].numpy().astype(np.float64)
     norm = np.linalg.norm(w)
     assert float(value) == pytest.approx(lam * (norm / gamma - 1) ** 2, rel=1e-5)
@@ -36,7 +37,8 @@ def test_linear_critic_penalty_and_its_weight_gradient_match_the_closed_form_in_
 
 
 def test_linear_critic_penalty_in_a_sobolev_space_matches_the_closed_form():
-    """P = lam (||w||_{W^{-s,q}} / gamma - 1)^2; its gradient w.r.t. w via the numpy reference and finite differences."""
+    """P = lam (||w||_{W^{-s,q}} / gamma - 1)^2; its gradient w.r.t. w via the numpy reference and finite
+    differences."""
     shape = (4, 6, 2)
     space, lam, gamma = spaces.Sobolev(1.0, 3.0), 5.0, 0.7
     critic = linear_critic(shape, seed=3)

@@ -5,7 +5,8 @@ Writes runs/demo/ (a normal run directory, resumed if present) with demo.png and
 """
 from absl import flags
 
-from bwgan_tf import cli, demo
+from bwgan_tf import cli
+from bwgan_tf.train import demo
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("output_dir", "runs/demo", "Run directory of the demo.")

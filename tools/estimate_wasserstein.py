@@ -31,11 +31,13 @@ flags.DEFINE_float("clip", 0.01, "Weight-clipping bound c.")
 flags.DEFINE_integer("repeats", 20, lower_bound=1, help="Critics trained per method (Mallasto et al.: 20).")
 flags.DEFINE_integer("iterations", 500, lower_bound=1, help="Critic updates per training (Mallasto et al.: 500).")
 flags.DEFINE_integer("batch_size", 64, lower_bound=1, help="Mini-batch size (Mallasto et al.: 64).")
-flags.DEFINE_integer("eval_batches", 1, lower_bound=1, help="Fresh batch pairs on which each trained critic is evaluated.")
+flags.DEFINE_integer("eval_batches", 1, lower_bound=1,
+                     help="Fresh batch pairs on which each trained critic is evaluated.")
 flags.DEFINE_string("cifar_path", str(PROJECT_ROOT.parent / "shared" / "data" / "cifar10_subset.npz"),
                     "npz with x_train uint8 [N, 32, 32, 3].")
 flags.DEFINE_string("second", "half", "CIFAR-10's second distribution: half (the other half) or noise:STD.")
-flags.DEFINE_enum("cifar_critic", "mlp", ["mlp", "conv"], "Critic for CIFAR-10 (the 2-D data always use mlp; see bwgan_tf.estimation.build_critic).")
+flags.DEFINE_enum("cifar_critic", "mlp", ["mlp", "conv"],
+                  "Critic for CIFAR-10 (the 2-D data always use mlp; see bwgan_tf.lab.estimation.build_critic).")
 flags.DEFINE_integer("width", 128, lower_bound=1, help="Critic width (mlp units; conv base channels).")
 flags.DEFINE_float("learning_rate", None, "Override: RMSProp 5e-5 (clipping) / Adam 1e-4 (others) by default.")
 flags.DEFINE_integer("seed", 0, "Seed of critics, batches and the CIFAR split.")
@@ -51,11 +53,12 @@ def main(argv):
     unknown = [d for d in FLAGS.datasets if d not in DATASETS]
     if unknown or not FLAGS.datasets:
         raise ValueError(f"--datasets: unknown {', '.join(unknown) or '(none given)'}; known: {', '.join(DATASETS)}")
-    from bwgan_tf import estimation  # after the cheap checks: those exit before TensorFlow loads
+    from bwgan_tf.lab import estimation, pairs  # after the cheap checks: those exit before TensorFlow loads
 
     bad = [m for m in FLAGS.methods if m not in estimation.METHODS]
     if bad or not FLAGS.methods:
-        raise ValueError(f"--methods: unknown {', '.join(bad) or '(none given)'}; known: {', '.join(estimation.METHODS)}")
+        raise ValueError(f"--methods: unknown {', '.join(bad) or '(none given)'}; "
+                         f"known: {', '.join(estimation.METHODS)}")
     methods = [estimation.make_method(m, space=FLAGS.space, lam=FLAGS.lam, gamma=FLAGS.gamma, clip=FLAGS.clip,
                                       c_transform_space=FLAGS.c_transform_space) for m in FLAGS.methods]
     log = lambda line: print(line, file=sys.stderr, flush=True)  # noqa: E731
@@ -76,14 +79,14 @@ def main(argv):
             results["tables"].append({"example": "parallel_lines", "method": method.name, "rows": rows})
         _write(results)
         return
-    pairs = []
+    jobs = []
     for dataset in FLAGS.datasets:
         if dataset == "gaussians":
-            pairs.append((estimation.gaussians_pair(1.0), "mlp"))
+            jobs.append((pairs.gaussians_pair(1.0), "mlp"))
         else:
-            images = estimation.load_cifar_images(FLAGS.cifar_path)
-            pairs.append((estimation.cifar_pair(images, FLAGS.second, seed=FLAGS.seed), FLAGS.cifar_critic))
-    for pair, critic in pairs:
+            images = pairs.load_cifar_images(FLAGS.cifar_path)
+            jobs.append((pairs.cifar_pair(images, FLAGS.second, seed=FLAGS.seed), FLAGS.cifar_critic))
+    for pair, critic in jobs:
         table = estimation.run_protocol(pair, methods, repeats=FLAGS.repeats, iterations=FLAGS.iterations,
                                         batch_size=FLAGS.batch_size, eval_batches=FLAGS.eval_batches, critic=critic,
                                         width=FLAGS.width, learning_rate=FLAGS.learning_rate, seed=FLAGS.seed,

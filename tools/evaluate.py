@@ -9,19 +9,17 @@ Without the Inception module (offline) the error says where to get it; --classif
 its results are named after it (cs_/fd_/kd_<name>), never IS/FID/KID.
 """
 import json
-import os
 
 from absl import flags
 
-from bwgan_tf import cli, files
-from bwgan_tf import evaluation
+from bwgan_tf import checks, cli, files, metrics
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("run_dir", None, "Run directory (config.json + checkpoints/); its EMA generator is evaluated.")
 flags.DEFINE_string("checkpoint", None, "With --run_dir: a checkpoint path instead of the latest.")
 flags.DEFINE_string("saved_model", None, "An exported SavedModel with a 'generate' signature {z} -> {images}.")
 flags.DEFINE_integer("num_samples", 50_000, "Generated samples (the papers use 50000).")
-flags.DEFINE_string("metrics", "is,fid,kid", f"Comma-separated subset of {', '.join(evaluation.METRICS)}.")
+flags.DEFINE_string("metrics", "is,fid,kid", f"Comma-separated subset of {', '.join(metrics.METRICS)}.")
 flags.DEFINE_string("classifier", None, "Keras (.keras / SavedModel) classifier to use instead of Inception.")
 flags.DEFINE_string("classifier_layer", None, "With --classifier: the feature layer (default 'features').")
 flags.DEFINE_string("inception", None, "Folder of the unpacked TF-Hub module tensorflow/tfgan/eval/inception/1 or a "
@@ -34,56 +32,45 @@ flags.DEFINE_integer("reference_num", None, "Real samples for the reference stat
 flags.DEFINE_string("data_dir", None, "TFDS data directory for --reference.")
 flags.DEFINE_integer("batch_size", 100, "Images per batch through the generator and the extractor.")
 flags.DEFINE_integer("seed", 0, "Seed of the latent vectors.")
-flags.DEFINE_integer("splits", evaluation.DEFAULT_SPLITS, "Splits for the Inception Score (mean and std).")
-flags.DEFINE_integer("kid_samples", evaluation.DEFAULT_KID_SAMPLES, "Activations per side kept for KID.")
-flags.DEFINE_string("cache_dir", os.path.join(os.path.expanduser("~"), ".cache", "bwgan_tf", "reference"),
-                    "Cache of reference statistics (.npz per dataset, split, extractor, count).")
+flags.DEFINE_integer("splits", metrics.DEFAULT_SPLITS, "Splits for the Inception Score (mean and std).")
+flags.DEFINE_integer("kid_samples", metrics.DEFAULT_KID_SAMPLES, "Activations per side kept for KID.")
+flags.DEFINE_string("cache_dir", metrics.default_cache_dir(), "Cache of reference statistics (.npz per dataset, "
+                    "split, extractor, count); the training callback uses the same one. Empty: no cache.")
 flags.DEFINE_string("output", None, "Also write the JSON object to this file (atomically).")
 
 
-def _reference_from_config(config: dict):
-    for key in ("dataset", "data", "data_spec", "reference"):
-        if isinstance(config.get(key), str):
-            return config[key]
-    return None
-
-
 def load_source(run_dir=None, saved_model=None, checkpoint=None):
-    """(sampler source, config dict) from a run directory (experiment.load_generator) or a SavedModel path."""
+    """(sampler source, the run's TrainConfig or None) from a run directory (train.load_generator) or a SavedModel."""
     if bool(run_dir) == bool(saved_model):
         raise cli.usage_error("give exactly one of --run_dir and --saved_model")
     if saved_model:
         if checkpoint:
             raise cli.usage_error("--checkpoint goes with --run_dir, not --saved_model")
-        return evaluation.as_sampler(saved_model), {}
-    if not os.path.isfile(os.path.join(run_dir, "config.json")):
+        return metrics.as_sampler(saved_model), None
+    from bwgan_tf import train  # imported here: a SavedModel needs no training code
+    if not train.run_dir.exists(run_dir):
         raise ValueError(f"--run_dir: no config.json in {run_dir!r}")
-    try:
-        from bwgan_tf import experiment
-    except ImportError as error:
-        raise ValueError(f"--run_dir needs bwgan_tf.experiment, which failed to import ({error}); "
-                         "export the generator and use --saved_model") from error
-    generator, config = experiment.load_generator(run_dir, checkpoint=checkpoint)
-    return evaluation.as_sampler(generator, config.get("latent_dim")), config
+    generator, config = train.load_generator(run_dir, checkpoint=checkpoint)
+    return metrics.as_sampler(generator, config.latent_dim), config
 
 
 def main(argv):
     if len(argv) > 1:
         raise cli.usage_error(f"unexpected arguments: {' '.join(argv[1:])}")
-    metrics = evaluation.parse_metrics(FLAGS.metrics)
-    if FLAGS.num_samples < max(2, FLAGS.splits if "is" in metrics else 2):
+    names = metrics.parse_metrics(FLAGS.metrics)
+    if FLAGS.num_samples < max(2, FLAGS.splits if "is" in names else 2):
         raise ValueError(f"--num_samples must be >= 2 and >= --splits, got {FLAGS.num_samples}")
     for name in ("batch_size", "splits", "kid_samples"):
-        if getattr(FLAGS, name) < 1:
-            raise ValueError(f"--{name} must be >= 1, got {getattr(FLAGS, name)}")
+        checks.positive_int(getattr(FLAGS, name), f"--{name}")
     source, config = load_source(FLAGS.run_dir, FLAGS.saved_model, FLAGS.checkpoint)
-    reference = FLAGS.reference or _reference_from_config(config)
-    if reference is None and any(m in metrics for m in ("fid", "kid")):
-        raise cli.usage_error("--reference: fid and kid need a real-data spec (e.g. cifar10)")
-    extractor = evaluation.resolve_extractor(classifier=FLAGS.classifier, classifier_layer=FLAGS.classifier_layer,
-                                             inception=FLAGS.inception, allow_download=FLAGS.download_inception)
-    result = evaluation.evaluate(
-        source, metrics=metrics, num_samples=FLAGS.num_samples, extractor=extractor, reference=reference,
+    reference = FLAGS.reference or (config.dataset if config is not None else None)
+    needing = metrics.needing_reference(names)
+    if reference is None and needing:
+        raise cli.usage_error(f"--reference: {' and '.join(needing)} need a real-data spec (e.g. cifar10)")
+    extractor = metrics.resolve_extractor(classifier=FLAGS.classifier, classifier_layer=FLAGS.classifier_layer,
+                                          inception=FLAGS.inception, allow_download=FLAGS.download_inception)
+    result = metrics.evaluate(
+        source, metrics=names, num_samples=FLAGS.num_samples, extractor=extractor, reference=reference,
         reference_split=FLAGS.reference_split, reference_num=FLAGS.reference_num, data_dir=FLAGS.data_dir,
         batch_size=FLAGS.batch_size, seed=FLAGS.seed, splits=FLAGS.splits, kid_samples=FLAGS.kid_samples,
         cache_dir=FLAGS.cache_dir or None)

@@ -5,7 +5,7 @@
 """
 from absl import flags
 
-from bwgan_tf import cli, experiment, export
+from bwgan_tf import cli, export, train
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("run_dir", None, "Training run directory.")
@@ -19,9 +19,9 @@ flags.mark_flags_as_required(["run_dir", "export_dir"])
 def main(argv):
     if len(argv) > 1:
         raise cli.usage_error(f"unexpected arguments: {' '.join(argv[1:])}")
-    generator, config = experiment.load_generator(FLAGS.run_dir, FLAGS.checkpoint)
-    metadata = {k: config[k] for k in ("dataset", "space", "lipschitz", "architecture", "preset")}
-    path = export.export_generator(generator, FLAGS.export_dir, latent_dim=config["latent_dim"],
+    generator, config = train.load_generator(FLAGS.run_dir, FLAGS.checkpoint)
+    metadata = {k: getattr(config, k) for k in ("dataset", "space", "lipschitz", "architecture", "preset")}
+    path = export.export_generator(generator, FLAGS.export_dir, latent_dim=config.latent_dim,
                                    max_samples=FLAGS.max_samples, overwrite=FLAGS.overwrite, metadata=metadata)
     print(f"exported {path}")
 

@@ -17,24 +17,27 @@ from absl import flags
 from bwgan_tf import cli
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string("run_dir", None, "A training run directory (bwgan_tf.experiment.load_model).")
+flags.DEFINE_string("run_dir", None, "A training run directory (bwgan_tf.train.load_model).")
 flags.DEFINE_string("checkpoint", None, "Checkpoint path inside --run_dir (default: the latest).")
 flags.DEFINE_string("architecture", None, "Or: build a fresh critic with bwgan_tf.models.build_critic.")
 flags.DEFINE_integer("image_size", 32, "Image height = width for --architecture.")
 flags.DEFINE_integer("width", 128, "Critic width for --architecture.")
 flags.DEFINE_integer("seed", 0, "Initialisation seed for --architecture.")
 flags.DEFINE_bool("layers", False, "Also list every layer's factor.")
-flags.DEFINE_integer("empirical", 64, "Also report max ||dD(x)||_2 over this many uniform inputs (a lower bound); 0: skip.")
-flags.DEFINE_bool("verify", False, "Instead: check the DFT formula against power iteration and dense SVD on random kernels.")
+flags.DEFINE_integer("empirical", 64,
+                     "Also report max ||dD(x)||_2 over this many uniform inputs (a lower bound); 0: skip.")
+flags.DEFINE_bool("verify", False,
+                  "Instead: check the DFT formula against power iteration and dense SVD on random kernels.")
 
 
 def main(argv):
     if len(argv) > 1:
         raise cli.usage_error(f"unexpected arguments: {' '.join(argv[1:])}")
     if FLAGS.verify:
-        from bwgan_tf import spectral
+        from bwgan_tf.lab import spectral
         rows = spectral.verify_random_kernels()
-        print("| kernel [kh, kw, C_in, C_out] | input | DFT formula | power iteration (200 steps) | dense SVD | DFT s | power s |")
+        print("| kernel [kh, kw, C_in, C_out] | input | DFT formula | power iteration (200 steps) | dense SVD | "
+              "DFT s | power s |")
         print("|---|---|---|---|---|---|---|")
         for r in rows:
             dense = "-" if r["dense_svd"] is None else f"{r['dense_svd']:.5f}"
@@ -43,28 +46,24 @@ def main(argv):
         return
     if (FLAGS.run_dir is None) == (FLAGS.architecture is None):
         raise cli.usage_error("give exactly one of --run_dir and --architecture")
-    from bwgan_tf import spectral
+    from bwgan_tf.lab import lipschitz_bound
 
     if FLAGS.run_dir is not None:
-        try:
-            from bwgan_tf import experiment
-        except ImportError as error:
-            raise cli.usage_error(f"--run_dir needs bwgan_tf.experiment, which is not available: {error}")
-        model, config = experiment.load_model(FLAGS.run_dir, checkpoint=FLAGS.checkpoint)
+        from bwgan_tf import train
+        if not train.run_dir.exists(FLAGS.run_dir):
+            raise ValueError(f"--run_dir: no config.json in {FLAGS.run_dir!r}")
+        model, _ = train.load_model(FLAGS.run_dir, checkpoint=FLAGS.checkpoint)
         critic, source = model.critic, FLAGS.run_dir
     else:
-        try:
-            from bwgan_tf import models
-        except ImportError as error:
-            raise cli.usage_error(f"--architecture needs bwgan_tf.models, which is not available: {error}")
+        from bwgan_tf import models
         critic = models.build_critic(FLAGS.architecture, image_shape=(FLAGS.image_size, FLAGS.image_size, 3),
                                      width=FLAGS.width, seed=FLAGS.seed)
         source = f"fresh {FLAGS.architecture} critic (width {FLAGS.width}, seed {FLAGS.seed})"
-    report = spectral.critic_lipschitz_bound(critic)
+    report = lipschitz_bound.critic_lipschitz_bound(critic)
     if not FLAGS.layers:
         report.pop("layers")
     if FLAGS.empirical > 0:
-        report["max_gradient_norm"] = spectral.max_gradient_norm(critic, FLAGS.empirical, FLAGS.seed)
+        report["max_gradient_norm"] = lipschitz_bound.max_gradient_norm(critic, FLAGS.empirical, FLAGS.seed)
     report["critic"] = source
     json.dump(report, sys.stdout, indent=1)
     print()

@@ -16,8 +16,7 @@ import os
 from absl import flags
 from PIL import Image, ImageDraw
 
-from bwgan_tf import cli, files
-from bwgan_tf import evaluation
+from bwgan_tf import cli, files, metrics
 
 FLAGS = flags.FLAGS
 flags.DEFINE_list("run_dirs", None, "Run directories (comma-separated).")
@@ -113,7 +112,7 @@ def main(argv):
         raise cli.usage_error(f"unexpected arguments: {' '.join(argv[1:])}")
     if not FLAGS.run_dirs:
         raise cli.usage_error("--run_dirs: give at least one run directory")
-    rows = evaluation.sweep_table(FLAGS.run_dirs)
+    rows = metrics.sweep_table(FLAGS.run_dirs)
     x = choose_x(rows, FLAGS.x)
     print(json.dumps({"x": x, "runs": len(rows), **write_outputs(rows, x, FLAGS.output)}, sort_keys=True))
 

@@ -28,11 +28,11 @@ def samples_uint8(saved_model=None, run_dir=None, num=64, seed=0) -> np.ndarray:
         loaded = tf.saved_model.load(saved_model)
         return loaded.signatures["serving_default"](num_samples=tf.constant(num, tf.int32),
                                                     seed=tf.constant(seed, tf.int64))["images"].numpy()
-    from bwgan_tf import experiment
-    generator, config = experiment.load_generator(run_dir)
+    from bwgan_tf import train
+    generator, config = train.load_generator(run_dir)
     if len(generator.output_shape) != 4:
         raise ValueError(f"--run_dir: {run_dir!r} generates 2-D points, not images")
-    z = tf.random.stateless_normal([num, config["latent_dim"]], seed=tf.constant([seed, 0], tf.int64))
+    z = tf.random.stateless_normal([num, config.latent_dim], seed=tf.constant([seed, 0], tf.int64))
     return images.to_uint8(generator(z, training=False).numpy())
 
 

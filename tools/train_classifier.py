@@ -1,6 +1,6 @@
 """Trains a small CIFAR-10 classifier whose features stand in for Inception where its weights are missing.
 
-  python tools/train_classifier.py --output=cifar_classifier.keras          # ~minutes on 2 CPU cores
+  python tools/train_classifier.py --output=cifar_classifier.keras
   python tools/evaluate.py --run_dir=runs/x --classifier=cifar_classifier.keras --metrics=fid \
       --reference=npz:../shared/data/cifar10_subset.npz                     # reported as fd_cifar_classifier
 
@@ -13,8 +13,7 @@ import time
 
 from absl import flags
 
-from bwgan_tf import cli
-from bwgan_tf import features
+from bwgan_tf import checks, cli, metrics
 
 DEFAULT_DATA = pathlib.Path(__file__).resolve().parents[2] / "shared" / "data" / "cifar10_subset.npz"
 
@@ -36,19 +35,18 @@ def main(argv):
     if len(argv) > 1:
         raise cli.usage_error(f"unexpected arguments: {' '.join(argv[1:])}")
     for name in ("epochs", "batch_size", "width", "feature_dim"):
-        if getattr(FLAGS, name) < 1:
-            raise ValueError(f"--{name} must be >= 1, got {getattr(FLAGS, name)}")
+        checks.positive_int(getattr(FLAGS, name), f"--{name}")
     if not FLAGS.output.endswith(".keras"):
         raise ValueError(f"--output must end with .keras, got {FLAGS.output!r}")
     start = time.perf_counter()
-    model, accuracy = features.train_classifier(
+    model, accuracy = metrics.train_classifier(
         FLAGS.data, epochs=FLAGS.epochs, batch_size=FLAGS.batch_size, width=FLAGS.width,
         feature_dim=FLAGS.feature_dim, learning_rate=FLAGS.learning_rate, max_train=FLAGS.max_train,
         max_test=FLAGS.max_test, seed=FLAGS.seed)
-    path = features.save_classifier(model, FLAGS.output)
+    path = metrics.save_classifier(model, FLAGS.output)
     print(json.dumps({"test_accuracy": accuracy, "output": os.path.abspath(path), "epochs": FLAGS.epochs,
                       "seconds": round(time.perf_counter() - start, 1),
-                      "name": features.sanitize_name(pathlib.Path(path).stem)}, sort_keys=True))
+                      "name": metrics.sanitize_name(pathlib.Path(path).stem)}, sort_keys=True))
 
 
 if __name__ == "__main__":

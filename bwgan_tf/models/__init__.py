@@ -11,16 +11,25 @@ from typing import Optional, Sequence
 
 import tensorflow as tf
 
+from bwgan_tf import checks
 from bwgan_tf.models import dcgan, mlp, resnet
 
-ARCHITECTURES = ("resnet", "dcgan", "mlp", "toy_mlp")
+# name -> (generator(image_shape, latent_dim, width, batch_norm, seed), critic(image_shape, width, normalization, seed))
+ARCHITECTURES = {
+    "resnet": (resnet.generator, resnet.critic),
+    "dcgan": (dcgan.generator, dcgan.critic),
+    "mlp": (lambda shape, latent, width, batch_norm, seed: mlp.generator(shape, latent, width, depth=4, seed=seed),
+            lambda shape, width, norm, seed: mlp.critic(shape, width, depth=4, normalization=norm, seed=seed)),
+    "toy_mlp": (lambda shape, latent, width, batch_norm, seed: mlp.generator(
+                    shape, latent, width, depth=3, output_activation="linear", seed=seed),
+                lambda shape, width, norm, seed: mlp.critic(shape, width, depth=3, normalization=norm, seed=seed)),
+}
 DEFAULT_WIDTH = {"resnet": 128, "dcgan": 64, "mlp": 512, "toy_mlp": 512}
 NORMALIZATIONS = (None, "layer", "batch")
 
 
 def _check(architecture, image_shape, width, latent_dim=1):
-    if architecture not in ARCHITECTURES:
-        raise ValueError(f"architecture must be one of {', '.join(ARCHITECTURES)}, got {architecture!r}")
+    checks.one_of(architecture, "architecture", ARCHITECTURES)
     try:
         image_shape = tuple(int(d) for d in image_shape)
     except (TypeError, ValueError):
@@ -29,11 +38,8 @@ def _check(architecture, image_shape, width, latent_dim=1):
     if len(image_shape) != expected_rank or min(image_shape) < 1:
         raise ValueError(f"image_shape for {architecture} must have {expected_rank} positive entries "
                          f"({'(D,)' if expected_rank == 1 else '(H, W, C)'}), got {image_shape!r}")
-    width = DEFAULT_WIDTH[architecture] if width is None else width
-    if isinstance(width, bool) or not isinstance(width, int) or width < 1:
-        raise ValueError(f"width must be a positive integer, got {width!r}")
-    if isinstance(latent_dim, bool) or not isinstance(latent_dim, int) or latent_dim < 1:
-        raise ValueError(f"latent_dim must be a positive integer, got {latent_dim!r}")
+    width = checks.positive_int(DEFAULT_WIDTH[architecture] if width is None else width, "width")
+    checks.positive_int(latent_dim, "latent_dim")
     return image_shape, width
 
 
@@ -41,13 +47,7 @@ def build_generator(architecture: str, *, image_shape: Sequence[int] = (32, 32, 
                     width: Optional[int] = None, batch_norm: bool = True, seed: int = 0) -> tf.keras.Model:
     """The generator called ``architecture``: z [N, latent_dim] -> [N, *image_shape] (tanh, or linear for toy_mlp)."""
     image_shape, width = _check(architecture, image_shape, width, latent_dim)
-    if architecture == "resnet":
-        return resnet.generator(image_shape, latent_dim, width, batch_norm, seed)
-    if architecture == "dcgan":
-        return dcgan.generator(image_shape, latent_dim, width, batch_norm, seed)
-    if architecture == "mlp":
-        return mlp.generator(image_shape, latent_dim, width, depth=4, seed=seed)
-    return mlp.generator(image_shape, latent_dim, width, depth=3, output_activation="linear", seed=seed)
+    return ARCHITECTURES[architecture][0](image_shape, latent_dim, width, batch_norm, seed)
 
 
 def build_critic(architecture: str, *, image_shape: Sequence[int] = (32, 32, 3), width: Optional[int] = None,
@@ -55,11 +55,5 @@ def build_critic(architecture: str, *, image_shape: Sequence[int] = (32, 32, 3),
     """The critic called ``architecture``: [N, *image_shape] -> scores [N]. normalization: None, 'layer' or 'batch'
     ('batch' only for weight clipping, as in the WGAN paper; penalties assume a critic without batch norm)."""
     image_shape, width = _check(architecture, image_shape, width)
-    if normalization not in NORMALIZATIONS:
-        raise ValueError(f"normalization must be one of None, 'layer', 'batch', got {normalization!r}")
-    if architecture == "resnet":
-        return resnet.critic(image_shape, width, normalization, seed)
-    if architecture == "dcgan":
-        return dcgan.critic(image_shape, width, normalization, seed)
-    return mlp.critic(image_shape, width, depth=4 if architecture == "mlp" else 3, normalization=normalization,
-                      seed=seed)
+    checks.one_of(normalization, "normalization", NORMALIZATIONS)
+    return ARCHITECTURES[architecture][1](image_shape, width, normalization, seed)

@@ -8,8 +8,7 @@ Glorot-uniform shortcuts. 32x32: 3 blocks on each side; 64x64 (CelebA): 4.
 """
 import tensorflow as tf
 
-from bwgan_tf.models.layers import (Initializers, NearestUpsample2D, critic_normalization, doublings_from_4x4,
-                                    mean_pool)
+from bwgan_tf.models.layers import Initializers, NearestUpsample2D, critic_normalization, doublings_from_4x4, mean_pool
 
 layers = tf.keras.layers
 

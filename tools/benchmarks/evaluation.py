@@ -9,8 +9,7 @@ import time
 
 import tensorflow as tf
 
-from bwgan_tf import evaluation
-from bwgan_tf import features
+from bwgan_tf import metrics
 
 
 def _images_per_s(extractor, batch, repeats):
@@ -25,23 +24,23 @@ def run(quick: bool = False) -> dict:
     batch_size, repeats = (32, 2) if quick else (250, 20)
     images = tf.random.stateless_uniform([batch_size, 32, 32, 3], seed=[0, 0], minval=-1.0, maxval=1.0)
     result = {"batch_size": batch_size, "images_timed": batch_size * repeats}
-    classifier = features.keras_extractor(features.build_classifier((32, 32, 3), seed=0), name="cifar_classifier")
+    classifier = metrics.keras_extractor(metrics.build_classifier((32, 32, 3), seed=0), name="cifar_classifier")
     result["classifier_images_per_s"] = round(_images_per_s(classifier, images, repeats), 1)
 
     # the whole streamed path (tiny generator -> classifier features -> FD and classifier score)
     generator = tf.keras.Sequential([tf.keras.Input((16,)), tf.keras.layers.Dense(32 * 32 * 3, activation="tanh"),
                                      tf.keras.layers.Reshape((32, 32, 3))])
     num = batch_size * repeats
-    reference = evaluation.reference_statistics([images.numpy()] * repeats, classifier, num=num, kid_samples=0)
+    reference = metrics.reference_statistics([images.numpy()] * repeats, classifier, num=num, kid_samples=0)
     start = time.perf_counter()
-    evaluation.evaluate(generator, metrics=("is", "fid"), num_samples=num, extractor=classifier,
+    metrics.evaluate(generator, metrics=("is", "fid"), num_samples=num, extractor=classifier,
                         reference_stats=reference, batch_size=batch_size)
     result["evaluate_classifier_images_per_s"] = round(num / (time.perf_counter() - start), 1)
     result["evaluate_classifier_seconds_per_50k"] = round(50_000 / result["evaluate_classifier_images_per_s"], 1)
 
     try:
-        inception = features.inception_extractor(os.environ.get("BWGAN_INCEPTION"))
-    except features.InceptionUnavailableError as error:
+        inception = metrics.inception_extractor(os.environ.get("BWGAN_INCEPTION"))
+    except metrics.InceptionUnavailableError as error:
         result["inception"] = "unavailable"
         result["inception_reason"] = str(error).split(". ")[0]
         return result

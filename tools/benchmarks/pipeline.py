@@ -39,11 +39,13 @@ def run(quick: bool = False) -> dict:
             rng = np.random.default_rng(0)
             np.savez(path, x_train=rng.integers(0, 256, (5000, 32, 32, 3), dtype=np.uint8))
             result["npz_source"] = "generated uint8 [5000, 32, 32, 3]"
-        result["npz_images_per_s"] = round(_images_per_s(data.load(f"npz:{path}", batch_size=BATCH), warmup, batches), 1)
+        rate = _images_per_s(data.load(f"npz:{path}", batch_size=BATCH), warmup, batches)
+        result["npz_images_per_s"] = round(rate, 1)
 
     import tensorflow_datasets as tfds
     with tfds.testing.mock_data(num_examples=2000):
-        rate = _images_per_s(data.load("cifar10", batch_size=BATCH), warmup, 50 if quick else 200)  # past the shuffle buffer
+        # past the shuffle buffer
+        rate = _images_per_s(data.load("cifar10", batch_size=BATCH), warmup, 50 if quick else 200)
     result["mock_tfds_cifar10_images_per_s"] = round(rate, 1)
 
     # the same TFDS code path with an in-memory reader: what the pipeline itself costs around a fast reader

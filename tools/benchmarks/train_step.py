@@ -1,6 +1,7 @@
 """Train-step benchmark: the paper's CIFAR ResNet critic and generator steps, XLA on and off, the cost of each Banach
-norm relative to l2, the FLOPs of a critic step (counted from the layers; TF profiler as a cross-check) and the utilisation of the measured
-float32 matmul peak. Adler & Lunz 2018 claim the Banach norms come "at no performance loss"."""
+norm relative to l2, the FLOPs of a critic step (counted from the layers; TF profiler as a cross-check) and the
+utilisation of the measured float32 matmul peak. Adler & Lunz 2018 claim the Banach norms come "at no performance
+loss"."""
 import statistics
 import time
 

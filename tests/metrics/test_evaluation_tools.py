@@ -9,6 +9,10 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
+from bwgan_tf import export
+
+pytestmark = pytest.mark.slow  # every test here starts tools as subprocesses
+
 
 def run_tool(project_root, tool, *args, env=None):
     full_env = dict(os.environ, **(env or {}))
@@ -26,18 +30,7 @@ def exported(tmp_path_factory):
     path = tmp_path_factory.mktemp("export") / "generator"
     gen = tf.keras.Sequential([tf.keras.Input((6,)), tf.keras.layers.Dense(8 * 8 * 3, activation="tanh"),
                                tf.keras.layers.Reshape((8, 8, 3))])
-
-    class Exported(tf.Module):
-        def __init__(self):
-            super().__init__()
-            self.gen = gen
-
-        @tf.function(input_signature=[tf.TensorSpec([None, 6], tf.float32)])
-        def generate(self, z):
-            return {"images": self.gen(z, training=False)}
-
-    module = Exported()
-    tf.saved_model.save(module, str(path), signatures={"generate": module.generate})
+    export.export_generator(gen, str(path), latent_dim=6)
     return path
 
 
@@ -72,7 +65,7 @@ def test_bad_flags_exit_2(project_root, tool, args, message):
 def test_evaluate_saved_model_with_a_classifier(project_root, exported, classifier, cifar_subset_path, tmp_path):
     args = [f"--saved_model={exported}", f"--classifier={classifier}", "--num_samples=60", "--batch_size=25",
             "--splits=3", f"--cache_dir={tmp_path / 'cache'}", f"--output={tmp_path / 'out.json'}"]
-    have_data = os.path.isfile(project_root / "bwgan_tf" / "data.py")
+    have_data = os.path.isfile(project_root / "bwgan_tf" / "data" / "__init__.py")
     if have_data:
         args += ["--metrics=is,fid,kid", f"--reference=npz:{cifar_subset_path}", "--kid_samples=60"]
     else:

@@ -4,7 +4,7 @@ A `FeatureExtractor` maps images NHWC float32 in [-1, 1] to `(features [N, D], l
 Inception (the TF-Hub module TF-GAN uses, tensorflow/tfgan/eval/inception/1) gives 'pool_3' features
 (D = 2048, for FID/KID) and 'logits' (K = 1008, for the Inception Score), on images resized bilinearly to
 299 x 299 as TF-GAN does. Any Keras classifier (e.g. the one tools/train_classifier.py trains) can stand
-in; its results are reported under its own name, never as IS/FID/KID (see evaluation.metric_labels).
+in; its results are reported under its own name, never as IS/FID/KID (see registry.metric_labels).
 """
 import hashlib
 import os
@@ -13,6 +13,8 @@ import tempfile
 
 import numpy as np
 import tensorflow as tf
+
+from bwgan_tf.metrics import classifier
 
 INCEPTION_HANDLE = "https://tfhub.dev/tensorflow/tfgan/eval/inception/1"
 INCEPTION_NAME = "inception"
@@ -26,9 +28,10 @@ _DOWNLOAD_HELP = (
     "https://www.kaggle.com/models/tensorflow/tfgan/tensorFlow1/eval-inception/1), unpack it with "
     "`mkdir -p inception && tar -xzf <downloaded>.tar.gz -C inception` (the folder then holds saved_model.pb and "
     "variables/), copy the folder here and pass its path with --inception=PATH (Python: "
-    "features.inception_extractor(PATH) or evaluation.evaluate(..., inception=PATH)); or set TFHUB_CACHE_DIR to a "
-    "TF-Hub cache that holds it. Without it, compare runs in the features of a small classifier instead: "
-    "tools/train_classifier.py, then --classifier=PATH (reported as fd_<name>/cs_<name>, not FID/IS).")
+    "bwgan_tf.metrics.inception_extractor(PATH) or bwgan_tf.metrics.evaluate(..., inception=PATH)); or set "
+    "TFHUB_CACHE_DIR to a TF-Hub cache that holds it. Without it, compare runs in the features of a small "
+    "classifier instead: tools/train_classifier.py, then --classifier=PATH (reported as fd_<name>/cs_<name>, not "
+    "FID/IS).")
 
 
 class InceptionUnavailableError(ValueError):
@@ -185,7 +188,7 @@ def keras_extractor(model, *, layer=None, name=None) -> FeatureExtractor:
     try:
         features = model.get_layer(layer).output if layer else _default_feature_layer(model)
     except ValueError as error:
-        raise ValueError(f"layer: {error}; layers are {[l.name for l in model.layers]}") from error
+        raise ValueError(f"layer: {error}; layers are {[each.name for each in model.layers]}") from error
     outputs = [features]
     has_logits = model.output.shape.rank == 2 and model.output is not features
     if has_logits:
@@ -234,98 +237,9 @@ def _saved_model_extractor(path, *, layer, name) -> FeatureExtractor:
                             fingerprint=weights_fingerprint(getattr(loaded, "variables", ())))
 
 
-def random_extractor(image_shape=(32, 32, 3), *, feature_dim=16, num_classes=10, seed=0, name="random") -> FeatureExtractor:
+def random_extractor(image_shape=(32, 32, 3), *, feature_dim=16, num_classes=10, seed=0,
+                     name="random") -> FeatureExtractor:
     """A tiny random-weight conv net (features and logits): a cheap stand-in for tests and smoke runs."""
-    return keras_extractor(build_classifier(image_shape, num_classes=num_classes, width=4, feature_dim=feature_dim,
-                                            seed=seed), name=name)
-
-
-# ------------------------------------------------------------------------ a small CIFAR-10 classifier
-
-def build_classifier(image_shape=(32, 32, 3), *, num_classes=10, width=32, feature_dim=128, seed=0) -> tf.keras.Model:
-    """A small conv net: 3 stages of two 3x3 convs (width, 2w, 4w), global average pool, a Dense layer named
-    'features' [N, feature_dim] and logits [N, num_classes] (no softmax). Inputs in [-1, 1]."""
-    if width < 1 or feature_dim < 1 or num_classes < 2:
-        raise ValueError(f"width and feature_dim must be >= 1 and num_classes >= 2, got {width}, {feature_dim}, "
-                         f"{num_classes}")
-    init = tf.keras.initializers.GlorotUniform
-    inputs = tf.keras.Input(image_shape)
-    x = inputs
-    for stage, mult in enumerate((1, 2, 4)):
-        for j in range(2):
-            x = tf.keras.layers.Conv2D(width * mult, 3, padding="same", strides=2 if (j == 1 and stage < 2) else 1,
-                                       kernel_initializer=init(seed + 2 * stage + j))(x)
-            x = tf.keras.layers.BatchNormalization()(x)
-            x = tf.keras.layers.ReLU()(x)
-    x = tf.keras.layers.GlobalAveragePooling2D()(x)
-    x = tf.keras.layers.Dense(feature_dim, activation="relu", name="features", kernel_initializer=init(seed + 10))(x)
-    logits = tf.keras.layers.Dense(num_classes, name="logits", kernel_initializer=init(seed + 11))(x)
-    return tf.keras.Model(inputs, logits, name="classifier")
-
-
-def load_labelled_npz(path):
-    """(x_train, y_train, x_test, y_test) from an .npz with x_*/y_* arrays; images as float32 in [-1, 1].
-
-    Uses x_train/x_test when present; otherwise the first x_<split> is split 90/10 into train and test."""
-    if not os.path.isfile(path):
-        raise ValueError(f"--data: no file at {path!r}")
-    with np.load(path) as data:
-        arrays = {k: data[k] for k in data.files}
-    splits = sorted(k[2:] for k in arrays if k.startswith("x_") and f"y_{k[2:]}" in arrays)
-    if not splits:
-        raise ValueError(f"--data: {path!r} has no matching x_<split>/y_<split> arrays; keys are {sorted(arrays)}")
-
-    def images(x):
-        x = np.asarray(x)
-        if x.ndim == 3:
-            x = x[..., None]
-        return x.astype(np.float32) / 127.5 - 1.0 if x.dtype == np.uint8 else x.astype(np.float32)
-
-    if "train" in splits and "test" in splits:
-        return (images(arrays["x_train"]), arrays["y_train"].reshape(-1).astype(np.int64),
-                images(arrays["x_test"]), arrays["y_test"].reshape(-1).astype(np.int64))
-    x, y = images(arrays[f"x_{splits[0]}"]), arrays[f"y_{splits[0]}"].reshape(-1).astype(np.int64)
-    cut = int(0.9 * len(x))
-    return x[:cut], y[:cut], x[cut:], y[cut:]
-
-
-def train_classifier(path, *, epochs=12, batch_size=128, width=32, feature_dim=128, learning_rate=2e-3,
-                     max_train=None, max_test=None, seed=0, verbose=0):
-    """Trains build_classifier on an .npz of labelled images (random flips); returns (model, test_accuracy)."""
-    if epochs < 1 or batch_size < 1:
-        raise ValueError(f"epochs and batch_size must be >= 1, got {epochs}, {batch_size}")
-    x_train, y_train, x_test, y_test = load_labelled_npz(path)
-    if max_train:
-        x_train, y_train = x_train[:max_train], y_train[:max_train]
-    if max_test:
-        x_test, y_test = x_test[:max_test], y_test[:max_test]
-    num_classes = int(max(y_train.max(), y_test.max() if len(y_test) else 0)) + 1
-    tf.keras.utils.set_random_seed(seed)
-    model = build_classifier(x_train.shape[1:], num_classes=max(num_classes, 2), width=width,
-                             feature_dim=feature_dim, seed=seed)
-    steps = epochs * int(np.ceil(len(x_train) / batch_size))
-    schedule = tf.keras.optimizers.schedules.CosineDecay(learning_rate, steps)
-    model.compile(optimizer=tf.keras.optimizers.Adam(schedule),
-                  loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
-    flip = tf.keras.layers.RandomFlip("horizontal", seed=seed)
-    train = (tf.data.Dataset.from_tensor_slices((x_train, y_train)).shuffle(len(x_train), seed=seed)
-             .batch(batch_size).map(lambda x, y: (flip(x, training=True), y)))
-    model.fit(train, epochs=epochs, verbose=verbose)
-    _, accuracy = model.evaluate(x_test, y_test, batch_size=256, verbose=0)
-    return model, float(accuracy)
-
-
-def save_classifier(model, path) -> str:
-    """Saves a Keras model atomically (temp file + os.replace) as a single .keras file; returns the path."""
-    path = os.fspath(path)
-    if not path.endswith(".keras"):
-        raise ValueError(f"--output: the classifier path must end with .keras, got {path!r}")
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    tmp = f"{path[:-len('.keras')]}.tmp-{os.getpid()}.keras"
-    try:
-        model.save(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-    return path
+    model = classifier.build_classifier(image_shape, num_classes=num_classes, width=4, feature_dim=feature_dim,
+                                        seed=seed)
+    return keras_extractor(model, name=name)

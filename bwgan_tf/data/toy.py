@@ -16,7 +16,8 @@ import numpy as np
 import tensorflow as tf
 
 NAMES = ("8gaussians", "25gaussians", "swissroll", "parallel_lines")
-PARAMETERS: Dict[str, Tuple[str, ...]] = {"8gaussians": (), "25gaussians": (), "swissroll": (), "parallel_lines": ("theta",)}
+PARAMETERS: Dict[str, Tuple[str, ...]] = {"8gaussians": (), "25gaussians": (), "swissroll": (),
+                                          "parallel_lines": ("theta",)}
 
 _SQRT_HALF = 1.0 / math.sqrt(2.0)
 

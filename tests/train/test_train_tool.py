@@ -8,7 +8,8 @@ import time
 import pytest
 import tensorflow as tf
 
-from bwgan_tf import experiment
+from bwgan_tf import train
+from bwgan_tf.train import run_dir as run_dir_lib
 
 TOY_FLAGS = ["--preset=toy_8gaussians", "--width=16", "--batch_size=32", "--n_critic=2", "--lr=1e-3",
              "--xla=false", "--sample_every=0", "--log_every=10"]
@@ -23,7 +24,7 @@ def train_tool(project_root, *args, **kwargs):
     (["--space=l3"], "--space: "),
     (["--dataset=imagenet"], "--dataset: .*known.*cifar10"),
     (["--n_critic=0"], "--n_critic: must be an integer >= 1"),
-    (["--lam=big"], "--lam: must be a number or 'auto'"),
+    (["--lam=big"], "--lam: must be a (non-negative )?number or 'auto'"),
     (["--strategy=tpu"], "flag --strategy=tpu"),
     (["--steps=ten"], "flag --steps=ten"),
 ])
@@ -65,7 +66,7 @@ def test_a_run_killed_with_sigkill_resumes_from_its_checkpoint_and_finishes(proj
     assert f"resumed from {latest}" in resumed.stdout
     first_step = int(re.search(r"step (\d+)/", resumed.stdout).group(1))
     assert first_step == saved_step + 1
-    model, config = experiment.load_model(str(run_dir))
-    assert int(model.generator_steps.numpy()) == total and config["width"] == 16
-    steps = [r["step"] for r in experiment.read_metrics(str(run_dir))]
+    model, config = train.load_model(str(run_dir))
+    assert int(model.generator_steps.numpy()) == total and config.width == 16
+    steps = [r["step"] for r in run_dir_lib.read_metrics(str(run_dir))]
     assert steps == sorted(set(steps)) and steps[-1] == total  # no duplicated lines after the resume

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from bwgan_tf import spectral
+from bwgan_tf.lab import lipschitz_bound, spectral
 
 
 def random_kernel(shape, seed):
@@ -63,7 +63,7 @@ def test_two_by_two_mean_pool_has_norm_one_half():
     matrix = spectral.dense_matrix(pool, (4, 6, 2))
     assert np.linalg.svd(matrix, compute_uv=False)[0] == pytest.approx(0.5, rel=1e-6)
     critic = tf.keras.Sequential([tf.keras.Input((4, 6, 2)), pool])
-    assert spectral.critic_lipschitz_bound(critic)["bound"] == pytest.approx(0.5)
+    assert lipschitz_bound.critic_lipschitz_bound(critic)["bound"] == pytest.approx(0.5)
 
 
 def residual_critic(seed=0, padding="same"):
@@ -82,9 +82,9 @@ def residual_critic(seed=0, padding="same"):
 
 def test_residual_critic_bound_is_the_product_with_one_plus_branch():
     critic = residual_critic()
-    report = spectral.critic_lipschitz_bound(critic)
-    convs = [l for l in critic.layers if isinstance(l, tf.keras.layers.Conv2D)]
-    dense = [l for l in critic.layers if isinstance(l, tf.keras.layers.Dense)][0]
+    report = lipschitz_bound.critic_lipschitz_bound(critic)
+    convs = [layer for layer in critic.layers if isinstance(layer, tf.keras.layers.Conv2D)]
+    dense = next(layer for layer in critic.layers if isinstance(layer, tf.keras.layers.Dense))
     c1 = spectral.conv_lipschitz(convs[0].kernel, (10, 10))  # 'same' zero padding: the enlarged circular grid
     c2 = spectral.conv_lipschitz(convs[1].kernel, (10, 10))
     expected = c1 * (1 + c2) * 0.5 * (1 / math.sqrt(16)) * np.linalg.norm(dense.kernel.numpy(), 2)
@@ -97,7 +97,7 @@ def test_bound_dominates_gradient_norms_and_zero_padded_layers(padding):
     critic = residual_critic(seed=3, padding=padding) if padding == "same" else tf.keras.Sequential(
         [tf.keras.Input((8, 8, 3)), tf.keras.layers.Conv2D(4, 3, padding="valid"), tf.keras.layers.ReLU(),
          tf.keras.layers.Conv2D(2, 3, padding="valid", strides=2), tf.keras.layers.Flatten(), tf.keras.layers.Dense(1)])
-    bound = spectral.critic_lipschitz_bound(critic)["bound"]
+    bound = lipschitz_bound.critic_lipschitz_bound(critic)["bound"]
     x = tf.random.stateless_uniform([256, 8, 8, 3], seed=[1, 2], minval=-1, maxval=1)
     with tf.GradientTape() as tape:
         tape.watch(x)
@@ -105,7 +105,7 @@ def test_bound_dominates_gradient_norms_and_zero_padded_layers(padding):
     grads = tape.gradient(total, x)
     assert float(tf.reduce_max(tf.norm(tf.reshape(grads, [256, -1]), axis=1))) <= bound
     # Each zero-padded conv alone: its dense matrix's norm is below the enlarged-grid circular value.
-    conv = [l for l in critic.layers if isinstance(l, tf.keras.layers.Conv2D)][0]
+    conv = next(layer for layer in critic.layers if isinstance(layer, tf.keras.layers.Conv2D))
     matrix = spectral.dense_matrix(lambda v: tf.nn.conv2d(v, conv.kernel, 1, padding.upper()), (8, 8, 3))
     grid = (10, 10) if padding == "same" else (8, 8)
     assert np.linalg.svd(matrix, compute_uv=False)[0] <= spectral.conv_lipschitz(conv.kernel, grid) * (1 + 1e-6)
@@ -115,7 +115,7 @@ def test_layer_norm_makes_the_bound_infinite_and_is_named():
     x = tf.keras.Input((4,))
     h = tf.keras.layers.Dense(3, name="d")(x)
     h = tf.keras.layers.LayerNormalization(name="ln")(h)
-    report = spectral.critic_lipschitz_bound(tf.keras.Model(x, tf.keras.layers.Dense(1)(h)))
+    report = lipschitz_bound.critic_lipschitz_bound(tf.keras.Model(x, tf.keras.layers.Dense(1)(h)))
     assert math.isinf(report["bound"]) and report["unbounded"] == ["ln"]
 
 
@@ -125,14 +125,15 @@ def test_input_hw_clones_a_size_agnostic_critic_and_rejects_a_mismatch():
     h = tf.keras.layers.Conv2D(3, 3, padding="same")(x)
     critic = tf.keras.Model(x, tf.keras.layers.GlobalAveragePooling2D()(h))
     kernel = critic.layers[1].kernel
-    report = spectral.critic_lipschitz_bound(critic, input_hw=(6, 6))
+    report = lipschitz_bound.critic_lipschitz_bound(critic, input_hw=(6, 6))
     assert report["bound"] == pytest.approx(spectral.conv_lipschitz(kernel, (8, 8)) / 6, rel=1e-6)
     with pytest.raises(ValueError, match="input_hw"):
-        spectral.critic_lipschitz_bound(residual_critic(), input_hw=(16, 16))
+        lipschitz_bound.critic_lipschitz_bound(residual_critic(), input_hw=(16, 16))
     with pytest.raises(ValueError, match="critic must be"):
-        spectral.critic_lipschitz_bound("resnet")
+        lipschitz_bound.critic_lipschitz_bound("resnet")
 
 
+@pytest.mark.slow
 def test_lipschitz_bound_tool_needs_exactly_one_source(project_root):
     import subprocess
     import sys
@@ -152,7 +153,7 @@ def test_verify_rows_agree():
 def test_the_projects_resnet_critic_is_bounded_end_to_end():
     resnet = pytest.importorskip("bwgan_tf.models.resnet")
     critic = resnet.critic(width=8, seed=1)
-    report = spectral.critic_lipschitz_bound(critic)
+    report = lipschitz_bound.critic_lipschitz_bound(critic)
     assert report["unbounded"] == [] and math.isfinite(report["bound"])
     assert sum(r["type"] == "Add" for r in report["layers"]) == 4  # the four residual sums
     x = tf.random.stateless_uniform([32, 32, 32, 3], seed=[0, 1], minval=-1, maxval=1)
@@ -161,17 +162,19 @@ def test_the_projects_resnet_critic_is_bounded_end_to_end():
         total = tf.reduce_sum(critic(x))
     grads = tf.reshape(tape.gradient(total, x), [32, -1])
     assert float(tf.reduce_max(tf.norm(grads, axis=1))) <= report["bound"]
-    layer_norm = spectral.critic_lipschitz_bound(resnet.critic(width=8, normalization="layer"))
+    layer_norm = lipschitz_bound.critic_lipschitz_bound(resnet.critic(width=8, normalization="layer"))
     assert math.isinf(layer_norm["bound"]) and "block0_norm" in layer_norm["unbounded"]
 
 
+@pytest.mark.slow
 def test_lipschitz_bound_tool_on_a_fresh_architecture(project_root):
     pytest.importorskip("bwgan_tf.models")
     import json
     import subprocess
     import sys
     result = subprocess.run([sys.executable, str(project_root / "tools" / "lipschitz_bound.py"), "--architecture=mlp",
-                             "--image_size=8", "--width=8", "--empirical=16"], capture_output=True, text=True, timeout=120)
+                             "--image_size=8", "--width=8", "--empirical=16"], capture_output=True, text=True,
+                            timeout=120)
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["unbounded"] == [] and 0 < report["max_gradient_norm"] <= report["bound"] < math.inf

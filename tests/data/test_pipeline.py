@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from bwgan_tf import data, toy
+from bwgan_tf import data
+from bwgan_tf.data import toy
 
 
 def _first(spec, n=2, **kwargs):
@@ -193,7 +194,7 @@ def test_25gaussians_swissroll_parallel_lines():
     radius = np.linalg.norm(roll, axis=1) * 7.5  # |(t cos t, t sin t)| = t in [1.5 pi, 4.5 pi], plus noise
     assert radius.min() > 1.5 * np.pi - 1.5 and radius.max() < 4.5 * np.pi + 1.5
     lines = data.take("toy:parallel_lines:theta=0.5", 1000)
-    assert np.all(lines[:, 0] == 0.5) and 0 <= lines[:, 1].min() and lines[:, 1].max() <= 1
+    assert np.all(lines[:, 0] == 0.5) and lines[:, 1].min() >= 0 and lines[:, 1].max() <= 1
     assert abs(lines[:, 1].mean() - 0.5) < 0.05
     assert np.all(data.take("toy:parallel_lines", 10)[:, 0] == 0.0)
     assert data.sample_shape("toy:swissroll") == (2,)

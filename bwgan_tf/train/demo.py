@@ -10,10 +10,13 @@ import time
 
 import numpy as np
 
-from bwgan_tf import data, experiment, files, images, ot
+from bwgan_tf import data, files, images
+from bwgan_tf.lab import ot
+from bwgan_tf.train import build, loop, presets, toy_plots
 
 DEMO_SETTINGS = dict(preset="toy_8gaussians", space="l2", lam=10.0, gamma=1.0, width=256, lr=5e-4, lr_decay=False,
-                     batch_size=256, steps=4000, ema_decay=0.99, checkpoint_every=500, sample_every=500, log_every=250, seed=0)
+                     batch_size=256, steps=4000, ema_decay=0.99, checkpoint_every=500, sample_every=500, log_every=250,
+                     seed=0)
 
 
 def mode_report(points, centres, std, min_points=20, radius_in_std=3.0) -> dict:
@@ -40,15 +43,15 @@ def run(output_dir="runs/demo", print_fn=print, **overrides) -> dict:
     """Trains (or resumes) the demo run, then writes demo.png (points over critic contours) and demo.json."""
     settings = dict(DEMO_SETTINGS, **overrides)
     preset = settings.pop("preset")
-    config = experiment.make_config(preset, output_dir=output_dir, **settings)
+    config = presets.make_config(preset, output_dir=output_dir, **settings)
     start = time.perf_counter()
-    experiment.train(config, print_fn=print_fn)
+    loop.train(config, print_fn=print_fn)
     seconds = time.perf_counter() - start
-    model, config = experiment.load_model(output_dir)
-    report = evaluate_toy(model, config["dataset"])
+    model, config = build.load_model(output_dir)
+    report = evaluate_toy(model, config.dataset)
     report.update(train_seconds=round(seconds, 1), generator_steps=int(model.generator_steps.numpy()),
-                  space=config["space"], lipschitz=config["lipschitz"])
-    real = data.take(config["dataset"], 1000, seed=7)
-    images.write_png(os.path.join(output_dir, "demo.png"), experiment.toy_picture(model, real, num=2500, seed=1))
+                  space=config.space, lipschitz=config.lipschitz)
+    real = data.take(config.dataset, 1000, seed=7)
+    images.write_png(os.path.join(output_dir, "demo.png"), toy_plots.toy_picture(model, real, num=2500, seed=1))
     files.write_json_atomically(os.path.join(output_dir, "demo.json"), report)
     return report

@@ -11,14 +11,13 @@ at a time, so 1,000 x 1,000 CIFAR-10 images need only ``chunk_size`` difference 
 Nothing here knows about Keras models.
 """
 import functools
-import math
-from typing import Tuple, Union
+from typing import Union
 
 import numpy as np
 import tensorflow as tf
 from scipy import optimize
 
-from bwgan_tf import spaces
+from bwgan_tf import checks, spaces
 
 DEFAULT_CHUNK_SIZE = 2048
 
@@ -39,17 +38,9 @@ def _as_batch(value, name: str) -> np.ndarray:
     return array
 
 
-def _check_chunk_size(chunk_size) -> int:
-    if isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
-        raise ValueError(f"chunk_size must be a positive integer (pairs per norm evaluation), got {chunk_size!r}")
-    return int(chunk_size)
-
-
 def _check_p(p) -> float:
-    if isinstance(p, bool) or not isinstance(p, (int, float, np.integer, np.floating)):
-        raise ValueError(f"p must be a finite number >= 1, got {p!r}")
-    p = float(p)
-    if not math.isfinite(p) or p < 1:
+    p = checks.number(p, "p")
+    if p < 1:
         raise ValueError(f"p must be a finite number >= 1, got {p!r}")
     return p
 
@@ -64,7 +55,7 @@ def cost_matrix(x, y, space: Union[str, spaces.Space] = "l2", chunk_size: int = 
     """
     space = spaces.parse(space)
     x, y = _as_batch(x, "x"), _as_batch(y, "y")
-    chunk_size = _check_chunk_size(chunk_size)
+    chunk_size = checks.positive_int(chunk_size, "chunk_size")
     if x.shape[1:] != y.shape[1:]:
         raise ValueError(f"x and y must have the same sample shape, got x {x.shape} and y {y.shape}")
     n, m = x.shape[0], y.shape[0]
@@ -92,7 +83,7 @@ def _chunk_norms(space: spaces.Space, chunk_size: int):
 
 
 def wasserstein(x, y, space: Union[str, spaces.Space] = "l2", p: float = 1, chunk_size: int = DEFAULT_CHUNK_SIZE,
-                return_assignment: bool = False) -> Union[float, Tuple[float, np.ndarray]]:
+                return_assignment: bool = False) -> Union[float, tuple[float, np.ndarray]]:
     """Exact W_p between the uniform empirical measures of two equal-size batches, cost ||x - y||_B.
 
     W_p = (min_sigma (1/n) sum_i ||x_i - y_sigma(i)||_B^p)^(1/p), solved by linear_sum_assignment.

@@ -1,127 +1,20 @@
-"""l2 Lipschitz constants of convolutions, and a layer-wise upper bound for a whole critic.
+"""A layer-wise upper bound on a whole critic's l2 Lipschitz constant, and an empirical lower bound.
 
-A 2-D convolution with circular padding, stride 1 and no bias is diagonalised by the 2-D DFT: at each
-frequency (u, v) it multiplies the C_in-vector of input coefficients by the C_in x C_out matrix
-K^(u, v) = sum_{a,b} k[a, b] exp(-2 pi i (a u / H + b v / W)). Its l2 operator norm is therefore
-
-    ||conv||_2 = max_{u, v} sigma_max(K^(u, v))        (Sedghi, Gupta & Long 2019, Thm 6; the WGAN-GP
-                                                         summary's one-layer argument)
-
-which is what ``conv_lipschitz`` computes (exactly, for circular padding). Zero padding is not circular;
-``critic_lipschitz_bound`` uses that a zero-padded ("same") convolution is a crop of the circular one on
-the grid enlarged by the kernel size minus one, and a "valid" one a crop of the circular one on the input
-grid, and that crops and stride subsampling have norm <= 1; so its per-layer numbers are upper bounds.
+Along a path Lip(f o g) <= Lip(f) Lip(g); at a skip connection Lip(f + g) <= Lip(f) + Lip(g). Convolutions are
+bounded with bwgan_tf.lab.spectral.conv_lipschitz (Sedghi, Gupta & Long 2019, Thm 6): a zero-padded ("same")
+convolution is a crop of the circular one on the grid enlarged by the kernel size minus one, a "valid" one a
+crop of the circular one on the input grid, and crops and stride subsampling have norm <= 1, so the per-layer
+numbers are upper bounds. Dense layers are bounded by their spectral norm, activations by their slope.
 """
 import math
-import time
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from collections.abc import Sequence
+from typing import Optional
 
 import numpy as np
 import tensorflow as tf
 
-
-# --------------------------------------------------------------------------------------------------
-# One convolution
-# --------------------------------------------------------------------------------------------------
-def _check_kernel(kernel) -> np.ndarray:
-    if isinstance(kernel, (tf.Tensor, tf.Variable)):
-        kernel = kernel.numpy()
-    kernel = np.asarray(kernel)
-    if kernel.ndim != 4 or not np.issubdtype(kernel.dtype, np.number):
-        raise ValueError(f"kernel must be a numeric [kh, kw, C_in, C_out] array (tf.nn.conv2d layout), got shape {kernel.shape}")
-    if not np.all(np.isfinite(kernel)):
-        raise ValueError("kernel must hold finite values only")
-    return kernel.astype(np.float64)
-
-
-def _check_hw(input_hw, kernel_hw: Tuple[int, int]) -> Tuple[int, int]:
-    try:
-        height, width = (int(v) for v in input_hw)
-        ok = all(float(v) == int(v) for v in input_hw)
-    except (TypeError, ValueError):
-        ok = False
-    if not ok:
-        raise ValueError(f"input_hw must be a pair of positive integers (height, width), got {input_hw!r}")
-    if height < kernel_hw[0] or width < kernel_hw[1]:
-        raise ValueError(f"input_hw {tuple(input_hw)} must be at least the kernel size {kernel_hw}")
-    return height, width
-
-
-def frequency_singular_values(kernel, input_hw) -> np.ndarray:
-    """Singular values of K^(u, v) for every DFT frequency, shape [H, W, min(C_in, C_out)] (descending)."""
-    kernel = _check_kernel(kernel)
-    height, width = _check_hw(input_hw, kernel.shape[:2])
-    spectrum = np.fft.fft2(kernel, s=(height, width), axes=(0, 1))  # [H, W, C_in, C_out]
-    return np.linalg.svd(spectrum, compute_uv=False)
-
-
-def conv_lipschitz(kernel, input_hw) -> float:
-    """l2 operator norm of the circular, stride-1, bias-free convolution with ``kernel`` on H x W inputs.
-
-    Args:
-      kernel: [kh, kw, C_in, C_out] (tf.nn.conv2d / Keras Conv2D layout), kh <= H, kw <= W.
-      input_hw: (H, W), the spatial size of the input.
-    Returns:
-      max over frequencies of the largest singular value of the per-frequency C_in x C_out DFT matrix.
-    """
-    return float(frequency_singular_values(kernel, input_hw)[..., 0].max())
-
-
-def circular_conv2d(x, kernel) -> tf.Tensor:
-    """tf.nn.conv2d (cross-correlation, stride 1, no bias) on the periodically extended input, 'same' size.
-
-    x [N, H, W, C_in] -> [N, H, W, C_out]; the linear operator whose norm ``conv_lipschitz`` computes.
-    """
-    kernel = tf.convert_to_tensor(kernel, tf.float32)
-    x = tf.convert_to_tensor(x, tf.float32)
-    kh, kw = int(kernel.shape[0]), int(kernel.shape[1])
-    top, left = (kh - 1) // 2, (kw - 1) // 2
-    bottom, right = kh - 1 - top, kw - 1 - left
-    height, width = int(x.shape[1]), int(x.shape[2])
-    rows = [i % height for i in range(-top, height + bottom)]
-    cols = [j % width for j in range(-left, width + right)]
-    wrapped = tf.gather(tf.gather(x, rows, axis=1), cols, axis=2)
-    return tf.nn.conv2d(wrapped, kernel, strides=1, padding="VALID")
-
-
-def power_iteration(operator: Callable[[tf.Tensor], tf.Tensor], input_shape: Sequence[int], iterations: int = 100,
-                    seed: int = 0) -> float:
-    """Largest singular value of a linear ``operator`` by power iteration on A^T A (A^T by autodiff).
-
-    Args:
-      operator: a linear map taking a tensor of shape [1, *input_shape].
-      input_shape: the per-sample input shape.
-      iterations: power steps; the estimate increases towards sigma_max from below.
-      seed: seed of the stateless random start.
-    """
-    if isinstance(iterations, bool) or not isinstance(iterations, (int, np.integer)) or iterations < 1:
-        raise ValueError(f"iterations must be a positive integer, got {iterations!r}")
-    shape = [1] + [int(d) for d in input_shape]
-    v = tf.random.stateless_normal(shape, seed=[int(seed), 0])
-    v = v / tf.norm(v)
-
-    @tf.function
-    def step(v):
-        with tf.GradientTape() as tape:
-            tape.watch(v)
-            av = operator(v)
-            half_square = 0.5 * tf.reduce_sum(tf.square(av))
-        atav = tape.gradient(half_square, v)  # A^T A v
-        return atav / tf.norm(atav), tf.norm(av)
-
-    sigma = tf.constant(0.0)
-    for _ in range(int(iterations)):
-        v, sigma = step(v)
-    return float(tf.norm(operator(v)))
-
-
-def dense_matrix(operator: Callable[[tf.Tensor], tf.Tensor], input_shape: Sequence[int]) -> np.ndarray:
-    """The matrix [out_dim, in_dim] of a linear operator, by applying it to the standard basis (tiny sizes)."""
-    shape = [int(d) for d in input_shape]
-    n = int(np.prod(shape))
-    basis = tf.reshape(tf.eye(n), [n] + shape)
-    return tf.reshape(operator(basis), [n, -1]).numpy().T
-
+from bwgan_tf import checks
+from bwgan_tf.lab.spectral import check_input_hw, conv_lipschitz
 
 # --------------------------------------------------------------------------------------------------
 # A whole critic: product (and sum, for skip connections) of per-layer bounds
@@ -135,18 +28,18 @@ _PERMUTATION_OPS = ("nn.depth_to_space", "nn.space_to_depth", "reshape", "squeez
                     "expand_dims", "identity", "transpose", "compat.v1.transpose", "__operators__.getitem")
 
 
-def _activation_slope(activation) -> Tuple[float, str]:
+def _activation_slope(activation) -> tuple[float, str]:
     name = getattr(activation, "__name__", None) or str(activation)
     if name in _ACTIVATION_SLOPES:
         return _ACTIVATION_SLOPES[name], name
     return math.inf, f"unknown activation {name}"
 
 
-def _pair(value) -> Tuple[int, int]:
+def _pair(value) -> tuple[int, int]:
     return (int(value), int(value)) if np.isscalar(value) else (int(value[0]), int(value[1]))
 
 
-def _dilate(kernel: np.ndarray, dilation: Tuple[int, int]) -> np.ndarray:
+def _dilate(kernel: np.ndarray, dilation: tuple[int, int]) -> np.ndarray:
     if dilation == (1, 1):
         return kernel
     kh, kw = kernel.shape[:2]
@@ -155,7 +48,7 @@ def _dilate(kernel: np.ndarray, dilation: Tuple[int, int]) -> np.ndarray:
     return out
 
 
-def _pool_factor(layer, shape) -> Tuple[float, str]:
+def _pool_factor(layer, shape) -> tuple[float, str]:
     pool, strides = _pair(layer.pool_size), _pair(layer.strides)
     height, width = int(shape[1]), int(shape[2])
     non_overlapping = strides[0] >= pool[0] and strides[1] >= pool[1]
@@ -172,7 +65,7 @@ def _pool_factor(layer, shape) -> Tuple[float, str]:
     return 1.0, "non-overlapping average pool with partial border windows"
 
 
-def _layer_factor(layer, input_shapes: List[tf.TensorShape], output_shape) -> Tuple[Optional[float], str]:
+def _layer_factor(layer, input_shapes: list[tf.TensorShape], output_shape) -> tuple[Optional[float], str]:
     """(factor, note): Lip(layer) in l2 for single-input layers; None for merge layers (handled by the caller)."""
     kind = type(layer).__name__
     shape = input_shapes[0] if input_shapes else None
@@ -237,7 +130,7 @@ def _layer_factor(layer, input_shapes: List[tf.TensorShape], output_shape) -> Tu
     return math.inf, f"{kind} is not bounded here"
 
 
-def _merge(kind: str, values: List[float]) -> float:
+def _merge(kind: str, values: list[float]) -> float:
     if kind in ("Concatenate",):
         return math.sqrt(sum(v * v for v in values))
     if kind == "Average":
@@ -245,10 +138,11 @@ def _merge(kind: str, values: List[float]) -> float:
     return sum(values)  # Add, Subtract, add: Lip(f + g) <= Lip(f) + Lip(g)
 
 
-def _bound_graph(model: tf.keras.Model, records: List[Dict], prefix: str = "") -> float:
+def _bound_graph(model: tf.keras.Model, records: list[dict], prefix: str = "") -> float:
     """Lipschitz bound of ``model`` as a function of its (single) input, walking the functional graph."""
     if not getattr(model, "_is_graph_network", False):
-        raise ValueError(f"critic must be a functional or Sequential tf.keras.Model with a known input shape, got {type(model).__name__}")
+        raise ValueError("critic must be a functional or Sequential tf.keras.Model with a known input shape, got "
+                         f"{type(model).__name__}")
     if len(model.inputs) != 1 or len(model.outputs) != 1:
         raise ValueError("critic must have exactly one input and one output")
     lips = {str(id(t)): 1.0 for t in model.inputs}
@@ -271,7 +165,8 @@ def _bound_graph(model: tf.keras.Model, records: List[Dict], prefix: str = "") -
                 factor, note = _layer_factor(layer, in_shapes, out_shape)
                 if factor is None:  # merge: combine the incoming bounds
                     out = _merge(type(layer).__name__, inputs)
-                    records.append({"layer": name, "type": type(layer).__name__, "factor": None, "note": f"{note}: combines inputs"})
+                    records.append({"layer": name, "type": type(layer).__name__, "factor": None,
+                                    "note": f"{note}: combines inputs"})
                     for oid in node.flat_output_ids:
                         lips[oid] = out
                     continue
@@ -282,7 +177,7 @@ def _bound_graph(model: tf.keras.Model, records: List[Dict], prefix: str = "") -
     return lips[str(id(model.outputs[0]))]
 
 
-def critic_lipschitz_bound(critic: tf.keras.Model, input_hw: Optional[Sequence[int]] = None) -> Dict:
+def critic_lipschitz_bound(critic: tf.keras.Model, input_hw: Optional[Sequence[int]] = None) -> dict:
     """Upper bound on the l2 Lipschitz constant of a critic from per-layer operator norms.
 
     Walks the functional graph: Lip(f o g) <= Lip(f) Lip(g) along a path and Lip(f + g) <= Lip(f) + Lip(g)
@@ -307,14 +202,14 @@ def critic_lipschitz_bound(critic: tf.keras.Model, input_hw: Optional[Sequence[i
         static = critic.inputs[0].shape
         if static.rank != 4:
             raise ValueError(f"input_hw applies to image critics [N, H, W, C], the critic takes {static}")
-        hw = _check_hw(input_hw, (1, 1))
+        hw = check_input_hw(input_hw)
         if None in (static[1], static[2]):
             clone = tf.keras.models.clone_model(critic, input_tensors=tf.keras.Input(shape=(hw[0], hw[1], static[3])))
             clone.set_weights(critic.get_weights())
             critic = clone
         elif (int(static[1]), int(static[2])) != hw:
             raise ValueError(f"input_hw {hw} differs from the critic's input size {(int(static[1]), int(static[2]))}")
-    records: List[Dict] = []
+    records: list[dict] = []
     bound = _bound_graph(critic, records)
     return {
         "bound": float(bound),
@@ -325,39 +220,9 @@ def critic_lipschitz_bound(critic: tf.keras.Model, input_hw: Optional[Sequence[i
     }
 
 
-VERIFY_CASES = (((3, 3, 3, 64), (32, 32)), ((3, 3, 64, 64), (16, 16)), ((3, 3, 2, 3), (6, 6)), ((5, 5, 1, 2), (8, 8)))
-
-
-def verify_random_kernels(cases=VERIFY_CASES, iterations: int = 200, seed: int = 0) -> List[Dict]:
-    """For He-initialised random kernels: the DFT formula, power iteration and (tiny sizes) dense SVD.
-
-    Returns one dict per (kernel shape, input_hw) with ``dft``, ``power_iteration``, ``dense_svd`` (None
-    when the operator has more than 400 inputs) and the seconds each took.
-    """
-    rng = np.random.default_rng(seed)
-    rows = []
-    for shape, hw in cases:
-        kernel = (rng.normal(size=shape) * np.sqrt(2.0 / np.prod(shape[:3]))).astype(np.float32)
-        operator = lambda x, k=kernel: circular_conv2d(x, k)  # noqa: E731
-        start = time.perf_counter()
-        dft = conv_lipschitz(kernel, hw)
-        dft_seconds = time.perf_counter() - start
-        start = time.perf_counter()
-        power = power_iteration(operator, (*hw, shape[2]), iterations, seed)
-        power_seconds = time.perf_counter() - start
-        dense = None
-        if hw[0] * hw[1] * shape[2] <= 400:
-            dense = float(np.linalg.svd(dense_matrix(operator, (*hw, shape[2])), compute_uv=False)[0])
-        rows.append({"kernel": list(shape), "input_hw": list(hw), "dft": dft, "power_iteration": power,
-                     "dense_svd": dense, "dft_seconds": dft_seconds, "power_seconds": power_seconds})
-    return rows
-
-
 def max_gradient_norm(critic: tf.keras.Model, num: int = 64, seed: int = 0) -> float:
     """max_i ||dD(x_i)||_2 over ``num`` inputs uniform in [-1, 1]: a lower bound on the l2 Lipschitz constant."""
-    num = int(num)
-    if num < 1:
-        raise ValueError(f"num must be a positive integer, got {num!r}")
+    num = checks.positive_int(num, "num")
     shape = [num] + [int(d) for d in critic.inputs[0].shape[1:]]
     x = tf.random.stateless_uniform(shape, seed=[int(seed), 0], minval=-1.0, maxval=1.0)
     with tf.GradientTape() as tape:

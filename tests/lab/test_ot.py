@@ -4,7 +4,8 @@ import itertools
 import numpy as np
 import pytest
 
-from bwgan_tf import ot, spaces
+from bwgan_tf import spaces
+from bwgan_tf.lab import ot
 
 
 def brute_force(x, y, norm, p=1.0):

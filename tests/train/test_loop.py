@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from bwgan_tf import data, experiment
+from bwgan_tf import data, train
+from bwgan_tf.train import run_dir as run_dir_lib
 
 TINY_TOY = dict(dataset="toy:8gaussians", architecture="toy_mlp", width=16, latent_dim=2, space="l2", lam=10.0,
                 gamma=1.0, batch_size=32, n_critic=2, lr=1e-3, lr_decay=False, log_every=5, checkpoint_every=10,
@@ -37,18 +38,18 @@ def event_tags(run_dir) -> set:
 
 # ------------------------------------------------------------------------------------------------ presets
 def test_presets_carry_the_papers_settings():
-    l10 = experiment.make_config("cifar10_l10")
-    assert (l10["space"], l10["lam"], l10["gamma"], l10["lr"], l10["n_critic"], l10["batch_size"], l10["steps"]) == (
+    l10 = train.make_config("cifar10_l10")
+    assert (l10.space, l10.lam, l10.gamma, l10.lr, l10.n_critic, l10.batch_size, l10.steps) == (
         "lp:p=10", "auto", "auto", 2e-4, 5, 64, 100_000)
-    assert experiment.make_config("cifar10_sobolev")["space"] == "sobolev:s=-1.5,p=2,c=5"
-    gp = experiment.make_config("cifar10_wgan_gp")
-    assert (gp["lam"], gp["gamma"]) == (10.0, 1.0)
-    wgan = experiment.make_config("lsun_wgan")
-    assert (wgan["lipschitz"], wgan["clip"], wgan["lr"], wgan["architecture"]) == ("weight_clipping", 0.01, 5e-5, "dcgan")
-    assert experiment.make_config("lsun_wgan_mlp")["architecture"] == "mlp/dcgan"
-    assert experiment.make_config("celeba_sobolev")["image_size"] == 64
-    for name in experiment.PRESETS:
-        assert experiment.make_config(name, steps=7)["steps"] == 7  # flags override presets
+    assert train.make_config("cifar10_sobolev").space == "sobolev:s=-1.5,p=2,c=5"
+    gp = train.make_config("cifar10_wgan_gp")
+    assert (gp.lam, gp.gamma) == (10.0, 1.0)
+    wgan = train.make_config("lsun_wgan")
+    assert (wgan.lipschitz, wgan.clip, wgan.lr, wgan.architecture) == ("weight_clipping", 0.01, 5e-5, "dcgan")
+    assert train.make_config("lsun_wgan_mlp").architecture == "mlp/dcgan"
+    assert train.make_config("celeba_sobolev").image_size == 64
+    for name in train.PRESETS:
+        assert train.make_config(name, steps=7).steps == 7  # flags override presets
 
 
 @pytest.mark.parametrize("overrides,key", [
@@ -59,23 +60,23 @@ def test_presets_carry_the_papers_settings():
 ])
 def test_bad_settings_raise_value_errors_naming_the_key(overrides, key):
     with pytest.raises(ValueError, match=key):
-        experiment.make_config("toy_8gaussians", **overrides)
+        train.make_config("toy_8gaussians", **overrides)
 
 
 def test_unknown_dataset_and_space_list_the_known_ones():
     with pytest.raises(ValueError, match="cifar10.*celeb_a"):
-        experiment.make_config(dataset="imagenet")
+        train.make_config(dataset="imagenet")
     with pytest.raises(ValueError, match="sobolev"):
-        experiment.make_config(space="besov")
+        train.make_config(space="besov")
 
 
 # ------------------------------------------------------------------------------------------------ runs
 def test_toy_run_directory_holds_config_metrics_checkpoints_samples_and_tensorboard(tmp_path):
-    run_dir = experiment.train(experiment.make_config(steps=20, output_dir=str(tmp_path / "toy"), **TINY_TOY),
+    run_dir = train.train(train.make_config(steps=20, output_dir=str(tmp_path / "toy"), **TINY_TOY),
                                print_fn=quiet)
     config = json.loads((tmp_path / "toy" / "config.json").read_text())
     assert config["lam"] == 10.0 and config["steps"] == 20 and config["space"] == "lp:p=2"
-    records = experiment.read_metrics(run_dir)
+    records = run_dir_lib.read_metrics(run_dir)
     assert [r["step"] for r in records] == [1, 5, 10, 15, 20]
     for key in ("critic_loss", "generator_loss", "wasserstein", "penalty", "grad_norm", "lam", "gamma", "lr",
                 "steps_per_s"):
@@ -84,20 +85,20 @@ def test_toy_run_directory_holds_config_metrics_checkpoints_samples_and_tensorbo
     assert all(is_png(tmp_path / "toy" / "samples" / name) for name in os.listdir(tmp_path / "toy" / "samples"))
     assert tf.train.latest_checkpoint(str(tmp_path / "toy" / "checkpoints")).endswith("ckpt-20")
     assert {"train/critic_loss", "train/steps_per_s", "samples"} <= event_tags(run_dir)
-    model, _ = experiment.load_model(run_dir)
+    model, _ = train.load_model(run_dir)
     assert int(model.generator_steps.numpy()) == 20
     # A finished run trained again does nothing more.
-    experiment.train(experiment.make_config(steps=20, output_dir=run_dir, **TINY_TOY), print_fn=quiet)
-    assert len(experiment.read_metrics(run_dir)) == len(records)
+    train.train(train.make_config(steps=20, output_dir=run_dir, **TINY_TOY), print_fn=quiet)
+    assert len(run_dir_lib.read_metrics(run_dir)) == len(records)
 
 
 def test_cifar_subset_run_resolves_lambda_gamma_and_logs_gradient_images(tmp_path, cifar_subset_path):
-    config = experiment.make_config(
+    config = train.make_config(
         dataset=f"npz:{cifar_subset_path}", space="sobolev:s=-1,p=2", lam="auto", gamma="auto", architecture="resnet",
         width=8, latent_dim=16, batch_size=4, n_critic=2, steps=2, log_every=1, sample_every=2, checkpoint_every=2,
         output_dir=str(tmp_path / "cifar"), xla=False)
-    run_dir = experiment.train(config, print_fn=quiet)
-    saved = experiment.read_config(run_dir)
+    run_dir = train.train(config, print_fn=quiet)
+    saved = run_dir_lib.read_config(run_dir)
     lam, gamma = saved["lam"], saved["gamma"]
     real = data.take(f"npz:{cifar_subset_path}", 2000)
     from bwgan_tf import spaces
@@ -106,14 +107,14 @@ def test_cifar_subset_run_resolves_lambda_gamma_and_logs_gradient_images(tmp_pat
     assert is_png(os.path.join(run_dir, "samples", "step_0000002.png"))
     tags = event_tags(run_dir)
     assert {"dD/raw_gradient", "dD/direction_in_B", "samples"} <= tags
-    generator, _ = experiment.load_generator(run_dir)
+    generator, _ = train.load_generator(run_dir)
     assert generator(tf.zeros([1, 16])).shape == (1, 32, 32, 3)
 
 
 def test_a_changed_model_setting_refuses_to_resume(tmp_path):
-    experiment.train(experiment.make_config(steps=2, output_dir=str(tmp_path / "r"), **TINY_TOY), print_fn=quiet)
+    train.train(train.make_config(steps=2, output_dir=str(tmp_path / "r"), **TINY_TOY), print_fn=quiet)
     with pytest.raises(ValueError, match="width"):
-        experiment.train(experiment.make_config(steps=4, output_dir=str(tmp_path / "r"), **dict(TINY_TOY, width=8)),
+        train.train(train.make_config(steps=4, output_dir=str(tmp_path / "r"), **dict(TINY_TOY, width=8)),
                          print_fn=quiet)
 
 
@@ -127,10 +128,10 @@ def test_a_nan_in_the_data_stops_the_run_and_keeps_the_last_good_checkpoint(tmp_
 
     monkeypatch.setattr(data, "load", poisoned)
     run_dir = str(tmp_path / "nan")
-    with pytest.raises(experiment.NonFiniteLossError, match=r"generator step 12: \w+ is nan.*ckpt-10"):
-        experiment.train(experiment.make_config(steps=30, output_dir=run_dir, **TINY_TOY), print_fn=quiet)
+    with pytest.raises(train.NonFiniteLossError, match=r"generator step 12: \w+ is nan.*ckpt-10"):
+        train.train(train.make_config(steps=30, output_dir=run_dir, **TINY_TOY), print_fn=quiet)
     assert tf.train.latest_checkpoint(os.path.join(run_dir, "checkpoints")).endswith("ckpt-10")
-    records = experiment.read_metrics(run_dir)
+    records = run_dir_lib.read_metrics(run_dir)
     assert max(r["step"] for r in records) == 10
     assert all(np.isfinite(v) for r in records for v in r.values() if isinstance(v, float))
 
@@ -140,23 +141,23 @@ MIRRORED_SCRIPT = textwrap.dedent("""
     import numpy as np, tensorflow as tf
     cpu = tf.config.list_physical_devices("CPU")[0]
     tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
-    from bwgan_tf import data, experiment
+    from bwgan_tf import data, train
     settings = json.loads(sys.argv[1])
     result = {}
     for name in ("default", "mirrored"):
         # The training step itself, with plain SGD: Adam divides near-zero gradients (exact cancellations such as
         # the score bias) by their own size and so amplifies summation-order noise to full steps.
-        config = experiment.make_config(output_dir=f"{sys.argv[2]}/sgd-{name}", strategy=name, **settings)
+        config = train.make_config(output_dir=f"{sys.argv[2]}/sgd-{name}", strategy=name, **settings)
         strategy = tf.distribute.MirroredStrategy() if name == "mirrored" else tf.distribute.get_strategy()
         with strategy.scope():
-            model = experiment.build_model(config)
+            model = train.build_model(config)
             model.compile(tf.keras.optimizers.SGD(0.01), tf.keras.optimizers.SGD(0.01), jit_compile=False)
-        dataset = data.load(config["dataset"], batch_size=config["batch_size"] * config["n_critic"], seed=3)
-        model.fit(dataset, steps_per_epoch=config["steps"], epochs=1, verbose=0)
+        dataset = data.load(config.dataset, batch_size=config.batch_size * config.n_critic, seed=3)
+        model.fit(dataset, steps_per_epoch=config.steps, epochs=1, verbose=0)
         result["sgd-" + name] = [w.numpy().tolist() for w in model.generator.weights + model.critic.weights]
         # The whole trainer with the paper's optimizers runs under the strategy and resumes from its checkpoint.
-        run_dir = experiment.train(dict(config, output_dir=f"{sys.argv[2]}/{name}"), print_fn=lambda *a, **k: None)
-        model, _ = experiment.load_model(run_dir)
+        run_dir = train.train(config.replace(output_dir=f"{sys.argv[2]}/{name}"), print_fn=lambda *a, **k: None)
+        model, _ = train.load_model(run_dir)
         result["steps-" + name] = int(model.generator_steps.numpy())
         result["replicas-" + name] = strategy.num_replicas_in_sync
     print(json.dumps(result))
@@ -175,30 +176,30 @@ def test_mirrored_strategy_on_two_cpus_matches_one_device(tmp_path, project_root
     assert len(single) == len(mirrored) > 0
     for a, b in zip(single, mirrored):
         np.testing.assert_allclose(np.array(b), np.array(a), rtol=1e-4, atol=2e-5)  # summation order only
-    initial = experiment.build_model(experiment.make_config(**dict(settings, output_dir=str(tmp_path / "x"))))
+    initial = train.build_model(train.make_config(**dict(settings, output_dir=str(tmp_path / "x"))))
     moved = [not np.allclose(np.array(a), w.numpy()) for a, w in zip(single, initial.generator.weights +
                                                                    initial.critic.weights)]
     assert sum(moved) > len(moved) // 2  # training changed the weights, so equality is not trivial
 
 
 def test_mixed_precision_trains_with_float32_norms(tmp_path):
-    run_dir = experiment.train(experiment.make_config(steps=3, output_dir=str(tmp_path / "mp"), mixed_precision=True,
+    run_dir = train.train(train.make_config(steps=3, output_dir=str(tmp_path / "mp"), mixed_precision=True,
                                                       **TINY_TOY), print_fn=quiet)
     assert tf.keras.mixed_precision.global_policy().name == "float32"  # restored after the run
-    records = experiment.read_metrics(run_dir)
+    records = run_dir_lib.read_metrics(run_dir)
     assert all(np.isfinite(r["critic_loss"]) for r in records)
 
 
 def test_training_evaluates_with_a_stand_in_classifier_and_the_tool_evaluates_the_run(tmp_path, cifar_subset_path,
                                                                                     project_root):
-    from bwgan_tf import features
-    classifier = features.save_classifier(features.build_classifier(width=4, feature_dim=8), str(tmp_path / "tiny.keras"))
-    config = experiment.make_config(
+    from bwgan_tf import metrics
+    classifier = metrics.save_classifier(metrics.build_classifier(width=4, feature_dim=8), str(tmp_path / "tiny.keras"))
+    config = train.make_config(
         dataset=f"npz:{cifar_subset_path}", architecture="resnet", width=8, latent_dim=16, lam=10.0, gamma=1.0,
         batch_size=4, n_critic=1, steps=2, sample_every=0, log_every=1, eval_every=2, eval_metrics="is,fid",
         eval_num_samples=20, eval_classifier=classifier, output_dir=str(tmp_path / "run"), xla=False)
-    run_dir = experiment.train(config, print_fn=quiet)
-    evaluations = [r for r in experiment.read_metrics(run_dir) if r.get("event") == "evaluation"]
+    run_dir = train.train(config, print_fn=quiet)
+    evaluations = run_dir_lib.evaluations(run_dir)
     assert evaluations and evaluations[-1]["step"] == 2
     assert np.isfinite(evaluations[-1]["fd_tiny"]) and evaluations[-1]["fd_tiny"] > 0
     assert "fid" not in evaluations[-1]  # a stand-in extractor's distance is never called FID

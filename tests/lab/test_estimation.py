@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from bwgan_tf import estimation, ot
+from bwgan_tf.lab import estimation, ot, pairs
 
 
 def test_gaussian_pair_is_the_shifted_pair_and_deterministic_per_seed():
-    pair = estimation.gaussians_pair(1.0)
+    pair = pairs.gaussians_pair(1.0)
     x, y = pair.sample(4000, tf.constant([3, 4]))
     np.testing.assert_allclose(x.numpy().mean(0), [1, 1], atol=0.06)
     np.testing.assert_allclose(y.numpy().mean(0), [-1, -1], atol=0.06)
@@ -25,15 +25,15 @@ def test_gaussian_pair_is_the_shifted_pair_and_deterministic_per_seed():
 
 def test_cifar_pairs(cifar_images):
     images = cifar_images[:200]
-    x, y = estimation.cifar_pair(images, "half").sample(64, tf.constant([0, 1]))
+    x, y = pairs.cifar_pair(images, "half").sample(64, tf.constant([0, 1]))
     assert x.shape == y.shape == (64, 32, 32, 3)
     halves = {tuple(v.numpy().ravel()[:16]) for v in x} & {tuple(v.numpy().ravel()[:16]) for v in y}
     assert not halves  # disjoint halves
-    x, y = estimation.cifar_pair(images, "noise:0.5").sample(512, tf.constant([0, 1]))
+    x, y = pairs.cifar_pair(images, "noise:0.5").sample(512, tf.constant([0, 1]))
     assert float(tf.math.reduce_std(y)) > float(tf.math.reduce_std(x)) + 0.1
     for bad in ("quarter", "noise:-1", "noise:abc"):
         with pytest.raises(ValueError, match="second must be"):
-            estimation.cifar_pair(images, bad)
+            pairs.cifar_pair(images, bad)
 
 
 def tiny(pair, method, **kwargs):
@@ -43,7 +43,7 @@ def tiny(pair, method, **kwargs):
 
 
 def test_c_transform_is_a_lower_bound_and_beats_the_gradient_penalty_on_real_images(cifar_images):
-    pair = estimation.cifar_pair(cifar_images[:512], "half")
+    pair = pairs.cifar_pair(cifar_images[:512], "half")
     ct, gp = tiny(pair, "c_transform"), tiny(pair, "gradient_penalty")
     assert ct["exact"] == pytest.approx(gp["exact"])  # the same evaluation batches
     assert ct["estimate"] <= ct["exact"] + 1e-3  # any (phi, phi^c) is dual-feasible: objective <= W_1
@@ -51,7 +51,7 @@ def test_c_transform_is_a_lower_bound_and_beats_the_gradient_penalty_on_real_ima
 
 
 def test_weight_clipping_keeps_weights_clipped_and_underestimates():
-    pair = estimation.gaussians_pair()
+    pair = pairs.gaussians_pair()
     method = estimation.make_method("weight_clipping", clip=0.01)
     run = estimation.train_and_estimate(pair, method, iterations=10, batch_size=16, width=8)
     assert 0 <= run["estimate"] < 0.01 * run["exact"]
@@ -59,10 +59,10 @@ def test_weight_clipping_keeps_weights_clipped_and_underestimates():
 
 
 def test_protocol_summary_is_mean_and_std_of_its_repeats():
-    pair = estimation.gaussians_pair()
+    pair = pairs.gaussians_pair()
     methods = [estimation.make_method("c_transform"), estimation.make_method("banach_gradient_penalty", space="l1")]
     results = estimation.run_protocol(pair, methods, repeats=2, iterations=5, batch_size=8, width=8)
-    for name, summary in results["methods"].items():
+    for summary in results["methods"].values():
         errors = [run["error"] for run in summary["runs"]]
         assert summary["error_mean"] == pytest.approx(np.mean(errors))
         assert summary["error_std"] == pytest.approx(np.std(errors))
@@ -88,13 +88,13 @@ def test_parallel_lines_estimates_track_abs_theta_while_js_is_constant():
 ])
 def test_bad_arguments(kwargs, match, tmp_path):
     with pytest.raises(ValueError, match=match):
-        estimation.train_and_estimate(estimation.gaussians_pair(), estimation.make_method("c_transform"), **kwargs)
+        estimation.train_and_estimate(pairs.gaussians_pair(), estimation.make_method("c_transform"), **kwargs)
     with pytest.raises(ValueError, match="method must be"):
         estimation.make_method("spectral_norm")
     with pytest.raises(ValueError, match="lam must be"):
         estimation.make_method("gradient_penalty", lam=-1)
     with pytest.raises(ValueError, match="cifar_path"):
-        estimation.load_cifar_images(tmp_path / "missing.npz")
+        pairs.load_cifar_images(tmp_path / "missing.npz")
 
 
 def run_tool(project_root, *args):
@@ -102,6 +102,7 @@ def run_tool(project_root, *args):
                           capture_output=True, text=True, timeout=120)
 
 
+@pytest.mark.slow
 def test_tool_writes_the_table_and_json(project_root, tmp_path, cifar_subset_path):
     out = tmp_path / "table.json"
     result = run_tool(project_root, "--datasets=gaussians,cifar10", "--methods=weight_clipping",
@@ -114,6 +115,7 @@ def test_tool_writes_the_table_and_json(project_root, tmp_path, cifar_subset_pat
     assert len(tables[1]["methods"]["weight_clipping"]["runs"]) == 2
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("args, message", [
     (["--datasets=mnist"], "--datasets: unknown mnist"),  # a ValueError from main
     (["--repeats=0"], "flag --repeats=0"),  # a flag-parsing error
@@ -124,6 +126,7 @@ def test_tool_bad_flags_exit_2(project_root, args, message):
     assert message in result.stderr
 
 
+@pytest.mark.slow
 def test_tool_parallel_lines_table(project_root):
     result = run_tool(project_root, "--parallel_lines=0,1", "--methods=c_transform", "--iterations=2",
                       "--batch_size=8", "--width=4", "--nojit_compile")

@@ -1,0 +1,5 @@
+"""Data: dataset specs, their sources (TFDS, image folders, .npz), the 2-D toys and the tf.data pipeline."""
+from bwgan_tf.data.pipeline import distribute, load, take
+from bwgan_tf.data.specs import KNOWN_SPECS, SPLITS, sample_shape, toy_modes
+
+__all__ = ["KNOWN_SPECS", "SPLITS", "distribute", "load", "sample_shape", "take", "toy_modes"]

@@ -1,0 +1,123 @@
+"""tf.data pipelines over the sources: seeded shuffles, batches, parallel maps, prefetch.
+
+Every pipeline yields float32 batches [B, H, W, C] in [-1, 1] (toys: [B, 2]), shuffled with a seed, repeated,
+batched with drop_remainder, mapped in parallel (deterministic order) and prefetched; the same seed gives the
+same batches.
+"""
+from typing import Optional
+
+import numpy as np
+import tensorflow as tf
+
+from bwgan_tf import checks
+from bwgan_tf.data import sources, specs, toy
+
+_SHUFFLE_BUFFER = 10_000
+
+
+def _options(ds):
+    options = tf.data.Options()
+    options.deterministic = True
+    return ds.with_options(options)
+
+
+def load(spec, split: str = "train", batch_size: int = 64, data_dir: Optional[str] = None, download: bool = False,
+         seed: int = 0, image_size: Optional[int] = None, repeat: bool = True, shuffle: bool = True) -> tf.data.Dataset:
+    """Batches [batch_size, *sample_shape(spec, image_size)] float32 in [-1, 1] (toys: [batch_size, 2]).
+
+    Shuffled (buffer of 10k examples, or a full permutation for npz / folders) with `seed`, repeated unless
+    repeat=False, batched with drop_remainder, mapped in parallel with deterministic order and prefetched.
+    Toys are infinite: repeat and shuffle do not apply. Raises ValueError on a bad spec / argument and
+    FileNotFoundError when a TFDS dataset is not prepared in `data_dir`.
+    """
+    kind, argument, params = specs.parse(spec)
+    specs.check_arguments(split, batch_size, image_size, seed)
+    auto = tf.data.AUTOTUNE
+    if kind == "toy":
+        return _options(toy.dataset(argument, batch_size, seed, params).prefetch(auto))
+    if kind == "npz":
+        array = sources.npz_array(argument, split)
+        n = array.shape[0]
+        constant = tf.constant(array)
+        ds = tf.data.Dataset.range(n)
+        if shuffle:
+            ds = ds.shuffle(n, seed=seed, reshuffle_each_iteration=True)
+        if repeat:
+            ds = ds.repeat()
+        ds = ds.batch(batch_size, drop_remainder=True)
+
+        def gather(index):
+            images = tf.gather(constant, index)
+            images = sources.to_unit(images) if array.dtype == np.uint8 else images
+            if image_size and image_size != array.shape[1]:
+                images = tf.clip_by_value(tf.image.resize(images, [image_size, image_size], antialias=True), -1., 1.)
+            return images
+
+        return _options(ds.map(gather, num_parallel_calls=auto).prefetch(auto))
+    if kind == "folder":
+        files = sources.folder_files(argument)
+        size = image_size or 64
+        ds = tf.data.Dataset.from_tensor_slices(files)
+        if shuffle:
+            ds = ds.shuffle(len(files), seed=seed, reshuffle_each_iteration=True)
+        if repeat:
+            ds = ds.repeat()
+
+        def decode(file):
+            image = tf.io.decode_image(tf.io.read_file(file), channels=3, expand_animations=False)
+            return sources.finish(sources.resize_center_crop(image, size), size)
+
+        ds = ds.map(decode, num_parallel_calls=auto).ignore_errors()  # files corrupt past the header
+        return _options(ds.batch(batch_size, drop_remainder=True).prefetch(auto))
+    # TFDS
+    ds = sources.tfds_source(kind, split, data_dir, download, seed, shuffle)
+    size = image_size or sources.TFDS[kind][1]
+    if shuffle:
+        ds = ds.shuffle(_SHUFFLE_BUFFER, seed=seed, reshuffle_each_iteration=True)
+    if repeat:
+        ds = ds.repeat()
+    if kind == "cifar10":
+        ds = ds.batch(batch_size, drop_remainder=True)
+
+        def convert(images):
+            images = sources.to_unit(images)
+            if size != 32:
+                images = tf.clip_by_value(tf.image.resize(images, [size, size], antialias=True), -1.0, 1.0)
+            return images
+
+        return _options(ds.map(convert, num_parallel_calls=auto).prefetch(auto))
+    if kind == "celeb_a":
+        def crop(image):
+            crop = sources.CELEBA_CROP  # central 108x108
+            image = tf.image.resize_with_crop_or_pad(sources.decoded(image), crop, crop)
+            return sources.finish(tf.image.resize(tf.cast(image, tf.float32), [size, size], antialias=True), size)
+        ds = ds.map(crop, num_parallel_calls=auto)
+    else:  # lsun_bedroom
+        def crop_bedroom(image):
+            return sources.finish(sources.resize_center_crop(sources.decoded(image), size), size)
+
+        ds = ds.map(crop_bedroom, num_parallel_calls=auto)
+    return _options(ds.batch(batch_size, drop_remainder=True).prefetch(auto))
+
+
+def take(spec, num: int, split: str = "train", data_dir: Optional[str] = None, seed: int = 0,
+         image_size: Optional[int] = None) -> np.ndarray:
+    """The first `num` samples of the seeded, shuffled pipeline as float32 [num, ...] (all, if the split is smaller)."""
+    checks.positive_int(num, "num")
+    if specs.parse(spec)[0] == "toy":
+        return next(iter(load(spec, split, batch_size=num, seed=seed))).numpy()
+    dataset = load(spec, split, batch_size=1, data_dir=data_dir, seed=seed, image_size=image_size, repeat=False)
+    out = np.concatenate([images.numpy() for images in dataset.unbatch().batch(256).take(-(-num // 256))])[:num]
+    if not len(out):
+        raise ValueError(f"spec {spec!r} split {split!r} yielded no samples")
+    return out
+
+
+def distribute(spec, strategy: tf.distribute.Strategy, global_batch_size: int = 64, **kwargs):
+    """load(spec, batch_size=global_batch_size, ...) split over the strategy's replicas
+    (strategy.experimental_distribute_dataset); the global batch must divide evenly."""
+    replicas = strategy.num_replicas_in_sync
+    checks.positive_int(global_batch_size, "global_batch_size")
+    if global_batch_size % replicas:
+        raise ValueError(f"global_batch_size {global_batch_size} must be a multiple of the {replicas} replicas")
+    return strategy.experimental_distribute_dataset(load(spec, batch_size=global_batch_size, **kwargs))

@@ -1,0 +1,121 @@
+"""Readers of the sources (TFDS, image folders, .npz) and the image preprocessing they share."""
+import logging
+import os
+
+import numpy as np
+import tensorflow as tf
+
+TFDS = {"cifar10": ("cifar10", 32), "celeb_a": ("celeb_a", 64), "lsun_bedroom": ("lsun/bedroom", 64)}
+CELEBA_CROP = 108  # central 108x108 of the 178x218 CelebA image (DCGAN / BEGAN practice)
+_IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg")
+_LOG = logging.getLogger(__name__)
+
+
+def to_unit(images):
+    """uint8 (or float in [0, 255]) -> float32 in [-1, 1]."""
+    return tf.cast(images, tf.float32) / 127.5 - 1.0
+
+
+def resize_center_crop(image, size: int):
+    """Shorter side resized to `size` (antialiased bilinear), then the central size x size crop; float32 out."""
+    shape = tf.shape(image)
+    h, w = tf.cast(shape[0], tf.float32), tf.cast(shape[1], tf.float32)
+    scale = size / tf.minimum(h, w)
+    new_h = tf.maximum(size, tf.cast(tf.math.round(h * scale), tf.int32))
+    new_w = tf.maximum(size, tf.cast(tf.math.round(w * scale), tf.int32))
+    resized = tf.image.resize(tf.cast(image, tf.float32), tf.stack([new_h, new_w]), antialias=True)
+    top, left = (new_h - size) // 2, (new_w - size) // 2
+    return resized[top:top + size, left:left + size, :]
+
+
+def finish(images, size):
+    """float32 in [0, 255] -> [-1, 1], clipped (antialiased resizing can overshoot) with a static shape."""
+    images = tf.clip_by_value(images / 127.5 - 1.0, -1.0, 1.0)
+    return tf.ensure_shape(images, [size, size, 3]) if images.shape.rank == 3 else images
+
+
+def tfds_source(kind, split, data_dir, download, seed, shuffle):
+    """Dataset of one image per element: uint8 [H, W, 3] (cifar10) or encoded bytes (celeb_a, lsun)."""
+    import tensorflow_datasets as tfds
+
+    name = TFDS[kind][0]
+    searched = data_dir or os.environ.get("TFDS_DATA_DIR") or os.path.expanduser("~/tensorflow_datasets")
+    prepare = (f"prepare it with `tfds build {name} --data_dir={searched}`"
+               + (f" (manual download: put the archives in {os.path.join(searched, 'downloads', 'manual')} "
+                  f"and pass --manual_dir)" if kind != "cifar10" else "")
+               + ", or call bwgan_tf.data.load(..., download=True) where there is internet")
+    try:
+        builder = tfds.builder(name, data_dir=data_dir)
+        if download:
+            builder.download_and_prepare()
+        read_config = tfds.ReadConfig(shuffle_seed=seed)
+        # celeb_a / lsun: keep the JPEG bytes through the shuffle buffer (10k decoded images would take GBs)
+        decoders = {"image": tfds.decode.SkipDecoding()} if kind != "cifar10" else None
+        ds = builder.as_dataset(split=split, shuffle_files=shuffle, read_config=read_config, decoders=decoders)
+    except (AssertionError, FileNotFoundError, tf.errors.NotFoundError) as error:
+        raise FileNotFoundError(f"TFDS dataset {name!r} (spec {kind!r}, split {split!r}) not found in {searched}: "
+                                f"{prepare}. ({type(error).__name__}: {error})") from None
+    except (KeyError, ValueError) as error:
+        raise ValueError(f"TFDS dataset {name!r}: cannot read split {split!r} from {searched}: {error}") from None
+    return ds.map(lambda example: example["image"], num_parallel_calls=tf.data.AUTOTUNE)
+
+
+def decoded(image):
+    """An image tensor, decoding it first when the reader kept the encoded bytes (SkipDecoding)."""
+    if image.dtype == tf.string:
+        return tf.io.decode_image(image, channels=3, expand_animations=False)
+    return image
+
+
+def folder_files(path):
+    """Sorted image paths under `path` that PIL can open, and the number skipped as unreadable."""
+    from PIL import Image
+
+    if not os.path.isdir(path):
+        raise ValueError(f"folder spec: {path!r} is not a directory")
+    candidates = sorted(os.path.join(root, f) for root, _, files in os.walk(path) for f in files
+                        if f.lower().endswith(_IMAGE_EXTENSIONS))
+    good, bad = [], 0
+    for file in candidates:
+        try:
+            with Image.open(file) as image:
+                image.verify()
+            good.append(file)
+        except Exception:  # noqa: BLE001  (PIL raises many types for corrupt files)
+            bad += 1
+    if bad:
+        _LOG.warning("folder %s: skipped %d unreadable or corrupt image file(s) of %d", path, bad, len(candidates))
+    if not good:
+        raise ValueError(f"folder spec: no readable PNG/JPEG images under {path!r} "
+                         f"({len(candidates)} candidate file(s), {bad} unreadable)")
+    return good
+
+
+def npz_array(path, split):
+    if not os.path.isfile(path):
+        raise ValueError(f"npz spec: no such file {path!r}")
+    with np.load(path) as archive:
+        keys = list(archive.files)
+        if not keys:
+            raise ValueError(f"npz spec: {path!r} holds no arrays")
+        wanted = {"train": "x_train", "test": "x_test", "validation": "x_validation"}[split]
+        if wanted in keys:
+            key = wanted
+        elif any(k in keys for k in ("x_train", "x_test", "x_validation")):
+            raise ValueError(f"npz spec: {path!r} has no array {wanted!r} for split {split!r}; arrays: {keys}")
+        else:
+            key = keys[0]
+        array = archive[key]
+    if array.ndim == 3:
+        array = array[..., None]
+    if array.ndim != 4 or array.shape[0] == 0:
+        raise ValueError(f"npz spec: array {key!r} in {path!r} must be non-empty NHWC, got shape {array.shape}")
+    if array.dtype == np.uint8:
+        return array
+    if not np.issubdtype(array.dtype, np.floating):
+        raise ValueError(f"npz spec: array {key!r} must be uint8 or float, got {array.dtype}")
+    low, high = float(array.min()), float(array.max())
+    if not (np.isfinite(low) and np.isfinite(high)) or low < -1.0 - 1e-4 or high > 1.0 + 1e-4:
+        raise ValueError(f"npz spec: float array {key!r} must lie in [-1, 1], found [{low:g}, {high:g}]; "
+                         f"store uint8 or rescale")
+    return array.astype(np.float32)

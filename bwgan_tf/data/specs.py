@@ -1,0 +1,88 @@
+"""Dataset specs: parsing, the known names and the shape of one sample.
+
+Specs (``KNOWN_SPECS``):
+* ``cifar10``: TFDS, 32x32 (Adler & Lunz 2018; Gulrajani et al. 2017).
+* ``celeb_a``: TFDS 178x218 (WxH) faces; the central 108x108 crop resized to 64x64, as DCGAN / BEGAN
+  preprocessing: the crop keeps the face and drops most background, so 64x64 pixels are spent on the face.
+* ``lsun_bedroom``: TFDS ``lsun/bedroom``; shorter side resized to 64, then a central 64x64 crop (WGAN paper).
+* ``folder:PATH``: any tree of PNG/JPEG files of any size; shorter side to ``image_size`` (default 64), central
+  crop. Unreadable files are skipped and counted in a warning.
+* ``npz:PATH``: NHWC arrays; key ``x_train`` / ``x_test`` for split train / test, else the only (first) array.
+  uint8 is mapped to [-1, 1]; floats must already lie in [-1, 1].
+* ``toy:8gaussians``, ``toy:25gaussians``, ``toy:swissroll``, ``toy:parallel_lines[:theta=T]``
+  (see bwgan_tf.data.toy).
+"""
+from typing import Dict, Optional, Tuple
+
+import numpy as np
+
+from bwgan_tf import checks
+from bwgan_tf.data import sources, toy
+
+KNOWN_SPECS = ("cifar10", "celeb_a", "lsun_bedroom", "folder:PATH", "npz:PATH", "toy:8gaussians",
+               "toy:25gaussians", "toy:swissroll", "toy:parallel_lines[:theta=T]")
+SPLITS = ("train", "test", "validation")
+
+
+def _known() -> str:
+    return ", ".join(KNOWN_SPECS)
+
+
+def parse(spec) -> Tuple[str, str, Dict[str, float]]:
+    """spec -> (kind, argument, params); kind in tfds names, 'folder', 'npz', 'toy'."""
+    if not isinstance(spec, str) or not spec:
+        raise ValueError(f"dataset spec must be a non-empty string, got {spec!r}; known specs: {_known()}")
+    if spec in sources.TFDS:
+        return spec, "", {}
+    kind, sep, rest = spec.partition(":")
+    if kind in ("folder", "npz") and sep and rest:
+        return kind, rest, {}
+    if kind == "toy" and sep:
+        name, _, options = rest.partition(":")
+        if name not in toy.NAMES:
+            raise ValueError(f"unknown toy in dataset spec {spec!r}; known specs: {_known()}")
+        params = {}
+        for item in filter(None, options.split(",")):
+            key, eq, value = item.partition("=")
+            if not eq or key not in toy.PARAMETERS[name]:
+                raise ValueError(f"dataset spec {spec!r}: bad parameter {item!r}; toy:{name} takes "
+                                 f"{list(toy.PARAMETERS[name]) or 'no parameters'}")
+            try:
+                params[key] = float(value)
+            except ValueError:
+                raise ValueError(f"dataset spec {spec!r}: parameter {key} must be a number, got {value!r}") from None
+        return "toy", name, params
+    raise ValueError(f"unknown dataset spec {spec!r}; known specs: {_known()}")
+
+
+def check_arguments(split, batch_size, image_size, seed):
+    """ValueError naming the first of split, batch_size, image_size (None or >= 1), seed (>= 0) that is bad."""
+    checks.one_of(split, "split", SPLITS)
+    checks.positive_int(batch_size, "batch_size")
+    if image_size is not None:
+        checks.positive_int(image_size, "image_size")
+    checks.integer(seed, "seed", minimum=0)
+
+
+def sample_shape(spec, image_size: Optional[int] = None) -> tuple:
+    """Shape of one sample: (32, 32, 3) for cifar10, (64, 64, 3) for celeb_a / lsun / folders, (2,) for toys."""
+    kind, argument, _ = parse(spec)
+    if image_size is not None:
+        checks.positive_int(image_size, "image_size")
+    if kind == "toy":
+        return (2,)
+    if kind == "npz":
+        shape = sources.npz_array(argument, "train").shape[1:]
+        if len(shape) == 2:
+            shape = shape + (1,)
+        return (image_size, image_size, shape[2]) if image_size else tuple(int(d) for d in shape)
+    size = image_size or (sources.TFDS[kind][1] if kind in sources.TFDS else 64)
+    return (size, size, 3)
+
+
+def toy_modes(spec) -> Tuple[np.ndarray, float]:
+    """(centres [K, 2], std) of a toy mixture spec (toy:8gaussians, toy:25gaussians), after rescaling."""
+    kind, argument, _ = parse(spec)
+    if kind != "toy":
+        raise ValueError(f"spec must be a toy mixture (toy:8gaussians or toy:25gaussians), got {spec!r}")
+    return toy.modes(argument)

@@ -1,0 +1,82 @@
+"""Sample quality: Inception Score, FID and KID through TF-GAN, streamed over many samples.
+
+  estimators    TF-GAN's estimators in float64 (the only module importing tensorflow_gan)
+  accumulators  streaming state: running moments, split-by-split classifier score, first rows
+  features      feature extractors: TF-GAN's Inception (TF-Hub), Keras / SavedModel classifiers
+  classifier    a small CIFAR-10 classifier (build, train, save) whose features stand in for Inception
+  sampling      Sampler: generated images from stateless latents
+  reference     reference statistics of real data and their cache
+  registry      the metrics by name (is, fid, kid): METRICS, register, parse_metrics, metric_labels
+  evaluator     evaluate(), resolve_extractor()
+  sweep         sweep_table(): one row per run directory
+
+Only TF-GAN's Inception network gives metrics named is/fid/kid; any other extractor's are named
+cs_<name>/fd_<name>/kd_<name>. The training callback is bwgan_tf.train.evaluation.EvaluationCallback.
+"""
+from bwgan_tf.metrics.accumulators import ClassifierScoreAccumulator, HeadAccumulator, MomentAccumulator
+from bwgan_tf.metrics.classifier import build_classifier, load_labelled_npz, save_classifier, train_classifier
+from bwgan_tf.metrics.estimators import (
+    DEFAULT_KID_BLOCK_SIZE,
+    DEFAULT_KID_SAMPLES,
+    DEFAULT_SPLITS,
+    classifier_score,
+    frechet_distance,
+    frechet_distance_from_activations,
+    kernel_distance,
+)
+from bwgan_tf.metrics.evaluator import evaluate, resolve_extractor
+from bwgan_tf.metrics.features import (
+    INCEPTION_HANDLE,
+    FeatureExtractor,
+    InceptionUnavailableError,
+    inception_extractor,
+    keras_extractor,
+    load_inception,
+    random_extractor,
+    sanitize_name,
+    weights_fingerprint,
+)
+from bwgan_tf.metrics.reference import ReferenceStats, default_cache_dir, reference_statistics
+from bwgan_tf.metrics.registry import METRICS, Metric, metric_labels, needing_reference, parse_metrics, register
+from bwgan_tf.metrics.sampling import Sampler, as_sampler
+from bwgan_tf.metrics.sweep import sweep_table
+
+__all__ = [
+    "DEFAULT_KID_BLOCK_SIZE",
+    "DEFAULT_KID_SAMPLES",
+    "DEFAULT_SPLITS",
+    "INCEPTION_HANDLE",
+    "METRICS",
+    "ClassifierScoreAccumulator",
+    "FeatureExtractor",
+    "HeadAccumulator",
+    "InceptionUnavailableError",
+    "Metric",
+    "MomentAccumulator",
+    "ReferenceStats",
+    "Sampler",
+    "as_sampler",
+    "build_classifier",
+    "classifier_score",
+    "default_cache_dir",
+    "evaluate",
+    "frechet_distance",
+    "frechet_distance_from_activations",
+    "inception_extractor",
+    "keras_extractor",
+    "kernel_distance",
+    "load_inception",
+    "load_labelled_npz",
+    "metric_labels",
+    "needing_reference",
+    "parse_metrics",
+    "random_extractor",
+    "reference_statistics",
+    "register",
+    "resolve_extractor",
+    "sanitize_name",
+    "save_classifier",
+    "sweep_table",
+    "train_classifier",
+    "weights_fingerprint",
+]

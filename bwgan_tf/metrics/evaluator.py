@@ -1,0 +1,77 @@
+"""evaluate(): the registered metrics of many generated samples, streamed batch by batch in bounded memory."""
+import time
+
+import numpy as np
+
+from bwgan_tf import checks
+from bwgan_tf.metrics import features, registry, sampling
+from bwgan_tf.metrics.estimators import DEFAULT_KID_BLOCK_SIZE, DEFAULT_KID_SAMPLES, DEFAULT_SPLITS
+from bwgan_tf.metrics.reference import reference_statistics
+
+
+def resolve_extractor(extractor=None, *, classifier=None, classifier_layer=None, inception=None,
+                      allow_download=False) -> features.FeatureExtractor:
+    """A FeatureExtractor as given, else a Keras/SavedModel classifier (path or model), else TF-GAN's Inception."""
+    if extractor is not None:
+        if not isinstance(extractor, features.FeatureExtractor):
+            raise ValueError(f"extractor must be a features.FeatureExtractor, got {type(extractor).__name__}")
+        return extractor
+    if classifier is not None:
+        return features.keras_extractor(classifier, layer=classifier_layer)
+    return features.inception_extractor(inception, allow_download=allow_download)
+
+
+def evaluate(source, *, metrics=tuple(registry.METRICS), num_samples=50_000, extractor=None, reference=None,
+             reference_stats=None, reference_split="train", reference_num=None, data_dir=None, batch_size=100,
+             seed=0, splits=DEFAULT_SPLITS, kid_samples=DEFAULT_KID_SAMPLES, kid_block_size=DEFAULT_KID_BLOCK_SIZE,
+             cache_dir=None, latent_dim=None) -> dict:
+    """The registered metrics (default is, fid, kid) of `num_samples` generated samples, streamed batch by batch.
+
+    Args:
+      source: anything sampling.as_sampler accepts (WassersteinGAN, generator + latent_dim, SavedModel, Sampler).
+      metrics: names from registry.METRICS ('is,fid' or a sequence).
+      extractor: a FeatureExtractor (resolve_extractor; default TF-GAN's Inception, which must be available).
+      reference / reference_stats: real data (spec or batches, see reference_statistics) or
+        precomputed stats; needed for fid and kid. reference_num defaults to num_samples.
+      cache_dir: reference-statistics cache (None: none; reference.default_cache_dir() is the shared one).
+    Returns:
+      {label: value, label_std: ...} with labels from registry.metric_labels, plus num_samples, extractor,
+      reference_count and seconds.
+    """
+    start = time.perf_counter()
+    metrics = registry.parse_metrics(metrics)
+    extractor = resolve_extractor(extractor)
+    sampler = sampling.as_sampler(source, latent_dim)
+    num_samples = checks.integer(num_samples, "num_samples", minimum=2)
+    batch_size = checks.positive_int(batch_size, "batch_size")
+    for name in metrics:
+        if registry.METRICS[name].needs_logits and not extractor.has_logits:
+            raise ValueError(f"--metrics: {name!r} needs logits, and extractor {extractor.name!r} has none")
+    needing = registry.needing_reference(metrics)
+    if needing and reference_stats is None:
+        if reference is None:
+            raise ValueError(f"--reference: {' and '.join(needing)} need real data (a dataset spec) or "
+                             "reference_stats")
+        reference_stats = reference_statistics(
+            reference, extractor, num=reference_num or num_samples, split=reference_split, data_dir=data_dir,
+            batch_size=batch_size, kid_samples=kid_samples, cache_dir=cache_dir)
+    settings = registry.Settings(num_samples, splits, kid_samples, kid_block_size)
+    states = {name: registry.METRICS[name].state(settings) for name in metrics}
+    for images in sampler.batches(num_samples, batch_size, seed):
+        feats, logits = extractor(images)
+        for state in states.values():
+            state.update(feats, logits)
+    labels = registry.metric_labels(extractor)
+    result = {}
+    for name, state in states.items():
+        value = state.result(reference_stats)
+        if registry.METRICS[name].has_std:
+            result[labels[name]], result[labels[name] + "_std"] = value
+        else:
+            result[labels[name]] = value
+    # TF-GAN's KID std is NaN with a single block (<= kid_block_size samples): reported as None (JSON null)
+    result = {k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in result.items()}
+    result.update(num_samples=num_samples, extractor=extractor.name, seconds=time.perf_counter() - start)
+    if reference_stats is not None:
+        result["reference_count"] = reference_stats.count
+    return result

@@ -1,0 +1,105 @@
+"""Reference statistics of real data: the feature mean, unbiased covariance and first KID rows, cached.
+
+The cache is one .npz per (reference, split, extractor name and weights fingerprint, num, kid_samples) in
+a folder; `default_cache_dir()` (files.cache_dir("reference"), i.e. $BWGAN_TF_CACHE/reference or
+~/.cache/bwgan_tf/reference) is the one default, shared by tools/evaluate.py and the training callback.
+"""
+import hashlib
+import json
+import os
+
+import numpy as np
+
+from bwgan_tf import checks, files
+from bwgan_tf.metrics import accumulators
+from bwgan_tf.metrics.estimators import DEFAULT_KID_SAMPLES
+from bwgan_tf.metrics.features import sanitize_name
+
+
+def default_cache_dir() -> str:
+    """The per-user reference-statistics cache: files.cache_dir("reference")."""
+    return files.cache_dir("reference")
+
+
+class ReferenceStats:
+    """Mean [D], unbiased covariance [D, D] and the first KID rows [K, D] of real features; `from_cache`."""
+
+    def __init__(self, mean, cov, count, kid_features, key="", from_cache=False):
+        self.mean, self.cov, self.count = np.asarray(mean), np.asarray(cov), int(count)
+        self.kid_features = np.asarray(kid_features, np.float32)
+        self.key, self.from_cache = key, from_cache
+
+
+def _real_batches(spec, num, split, data_dir, batch_size):
+    from bwgan_tf import data  # imported here: evaluation of generated samples alone needs no data pipeline
+    dataset = data.load(spec, split=split, batch_size=batch_size, data_dir=data_dir, repeat=False, shuffle=False)
+    seen = 0
+    for batch in dataset:
+        batch = batch[0] if isinstance(batch, (tuple, list)) else batch
+        yield batch[:num - seen]
+        seen += int(batch.shape[0])
+        if seen >= num:
+            return
+
+
+def _cache_path(cache_dir, key: dict) -> str:
+    text = json.dumps(key, sort_keys=True)
+    stem = "-".join(sanitize_name(str(key[k])) for k in ("reference", "split", "extractor", "num"))
+    return os.path.join(cache_dir, f"ref-{stem}-{hashlib.sha1(text.encode()).hexdigest()[:10]}.npz")
+
+
+def _read_cache(path, key: dict):
+    if os.path.isfile(path):
+        with np.load(path) as cached:
+            if json.loads(str(cached["key"])) == key:
+                return ReferenceStats(cached["mean"], cached["cov"], cached["count"], cached["kid_features"],
+                                      str(cached["key"]), from_cache=True)
+    return None
+
+
+def _write_cache(path, stats: ReferenceStats) -> None:
+    with files.atomic_path(path) as tmp:  # the temporary name keeps .npz, so np.savez adds no suffix
+        np.savez(tmp, mean=stats.mean, cov=stats.cov, count=stats.count, kid_features=stats.kid_features,
+                 key=stats.key)
+
+
+def reference_statistics(real, extractor, *, num=50_000, split="train", data_dir=None, batch_size=100,
+                         kid_samples=DEFAULT_KID_SAMPLES, cache_dir=None, name=None) -> ReferenceStats:
+    """Feature statistics of real data, computed once and cached.
+
+    Args:
+      real: a dataset spec for bwgan_tf.data.load (streamed, unshuffled) or an iterable of image batches
+        [B, H, W, C] in [-1, 1] (then `name` labels it in the cache key; without a name nothing is cached).
+      extractor: a features.FeatureExtractor.
+      num: number of real samples (fewer if the split is smaller; `count` says how many).
+      cache_dir: folder of the .npz cache (None: no cache; default_cache_dir() is the shared one), keyed by
+        reference, split, extractor name and weights fingerprint, num and kid_samples. KID uses the first
+        kid_samples real rows: keep the data unsorted.
+    """
+    num = checks.integer(num, "reference_num", minimum=2)
+    is_spec = isinstance(real, str)
+    label = real if is_spec else name
+    path = key = None
+    if cache_dir and label:
+        key = {"reference": label, "split": split, "extractor": extractor.name, "num": num,
+               "kid_samples": int(kid_samples), "weights": getattr(extractor, "fingerprint", "")}
+        path = _cache_path(cache_dir, key)
+        cached = _read_cache(path, key)
+        if cached is not None:
+            return cached
+    batches = _real_batches(real, num, split, data_dir, batch_size) if is_spec else real
+    moments, head, seen = accumulators.MomentAccumulator(), accumulators.HeadAccumulator(kid_samples), 0
+    for batch in batches:
+        batch = batch[:num - seen]
+        if len(batch) == 0:
+            break
+        feats, _ = extractor(batch)
+        moments.update(feats)
+        head.update(feats)
+        seen += len(batch)
+    stats = ReferenceStats(moments.mean, moments.cov, moments.count, head.rows)
+    if path:
+        stats.key = json.dumps(key, sort_keys=True)
+        _write_cache(path, stats)
+    return stats
+

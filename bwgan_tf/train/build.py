@@ -1,0 +1,80 @@
+"""From a TrainConfig to a compiled WassersteinGAN, and back from a run directory's checkpoints."""
+from typing import Optional, Tuple
+
+import tensorflow as tf
+
+from bwgan_tf import data, gan, lipschitz, models
+from bwgan_tf.train import run_dir as run_dir_lib
+from bwgan_tf.train.config import TrainConfig
+
+
+def resolve_xla(config: TrainConfig) -> bool:
+    """"auto": XLA where it was measured faster: on GPU always; on CPU for the MLPs (XLA's CPU convolutions are
+    slower than oneDNN's, BUILD_NOTES.md). Never under MirroredStrategy (cross-replica updates)."""
+    if config.strategy == "mirrored":
+        return False
+    if config.xla != "auto":
+        return config.xla
+    return bool(tf.config.list_physical_devices("GPU")) or all(
+        name in ("mlp", "toy_mlp") for name in config.architectures)
+
+
+def resolve_lambda_gamma(config: TrainConfig) -> Tuple[float, float]:
+    """lam and gamma as numbers; "auto" from 2,000 real images (Adler & Lunz 2018, section 3.2)."""
+    if config.lipschitz in ("weight_clipping", "c_transform"):
+        return 0.0, 1.0
+    real = None
+    if "auto" in (config.lam, config.gamma):
+        real = data.take(config.dataset, lipschitz.MIN_HEURISTIC_IMAGES, data_dir=config.data_dir,
+                         seed=config.seed, image_size=config.image_size)
+    return lipschitz.resolve_lambda_gamma(config.space, config.lam, config.gamma, real)
+
+
+def build_model(config: TrainConfig) -> gan.WassersteinGAN:
+    """The compiled WassersteinGAN of a config whose lam and gamma are numbers (see resolve_lambda_gamma)."""
+    image_shape = data.sample_shape(config.dataset, config.image_size)
+    generator_name, critic_name = config.architectures
+    generator = models.build_generator(generator_name, image_shape=image_shape, latent_dim=config.latent_dim,
+                                       width=config.width if generator_name == critic_name else None,
+                                       batch_norm=config.generator_batch_norm, seed=config.seed)
+    critic = models.build_critic(critic_name, image_shape=image_shape, width=config.width, seed=config.seed + 1,
+                                 normalization=config.critic_normalization)
+    strategy = lipschitz.build(config.lipschitz, space=config.space, lam=config.lam, gamma=config.gamma,
+                               clip=config.clip, one_sided=config.one_sided)
+    model = gan.WassersteinGAN(generator, critic, latent_dim=config.latent_dim, lipschitz=strategy,
+                               n_critic=config.n_critic, ema_decay=config.ema_decay, drift=config.drift,
+                               seed=config.seed)
+    optimizers = gan.paper_optimizers(config.lipschitz, lr=config.lr, n_critic=config.n_critic,
+                                      decay_steps=config.steps if config.lr_decay else None)
+    if tf.keras.mixed_precision.global_policy().name == "mixed_float16":
+        optimizers = tuple(tf.keras.mixed_precision.LossScaleOptimizer(o) for o in optimizers)
+    model.compile(*optimizers, jit_compile=resolve_xla(config))
+    return model
+
+
+def checkpoint_manager(model: gan.WassersteinGAN, run_dir: str, keep: int = 3) -> tf.train.CheckpointManager:
+    checkpoint = tf.train.Checkpoint(**model.checkpoint_items())
+    return tf.train.CheckpointManager(checkpoint, run_dir_lib.checkpoint_dir(run_dir), max_to_keep=keep)
+
+
+def read_config(run_dir: str) -> TrainConfig:
+    """The TrainConfig saved in a run directory (lam and gamma as resolved)."""
+    return TrainConfig.from_dict(run_dir_lib.read_config(run_dir), ignore_unknown=True)
+
+
+def load_model(run_dir: str, checkpoint: Optional[str] = None) -> Tuple[gan.WassersteinGAN, TrainConfig]:
+    """The model of a run directory restored from its latest (or the given) checkpoint, and its config."""
+    config = read_config(run_dir)
+    model = build_model(config)
+    manager = checkpoint_manager(model, run_dir)
+    path = checkpoint or manager.latest_checkpoint
+    if path is None:
+        raise ValueError(f"run_dir: {run_dir!r} has no checkpoint yet")
+    manager.checkpoint.restore(path).expect_partial()
+    return model, config
+
+
+def load_generator(run_dir: str, checkpoint: Optional[str] = None) -> Tuple[tf.keras.Model, TrainConfig]:
+    """The EMA generator of a run directory (latest or given checkpoint) and the run's config."""
+    model, config = load_model(run_dir, checkpoint)
+    return model.ema_generator, config

@@ -1,0 +1,154 @@
+"""Training callbacks: NaN/inf guard, metrics log, checkpoints and sample grids.
+
+Each callback reads the generator step from the model (``generator_steps``) and does nothing once the guard
+has stopped the run, so nothing is logged or saved for a non-finite step.
+"""
+import math
+import os
+import time
+
+import numpy as np
+import tensorflow as tf
+
+from bwgan_tf import images, spaces
+from bwgan_tf.train import run_dir as run_dir_lib
+from bwgan_tf.train import toy_plots
+
+
+class StepCallback(tf.keras.callbacks.Callback):
+    """Base: the current generator step, and a stop flag shared with NonFiniteGuard."""
+
+    guard = None
+
+    def step(self) -> int:
+        return int(self.model.generator_steps.numpy())
+
+    def stopped(self) -> bool:
+        return self.guard is not None and self.guard.failure is not None
+
+
+class NonFiniteGuard(StepCallback):
+    """Stops training at the first NaN or infinite scalar, before anything is logged or saved for that step."""
+
+    def __init__(self):
+        super().__init__()
+        self.failure = None
+
+    def on_train_batch_end(self, batch, logs=None):
+        for term, value in (logs or {}).items():
+            if not np.isfinite(value):
+                self.failure = (self.step(), term, float(value))
+                self.model.stop_training = True
+                return
+
+
+class MetricsLogger(StepCallback):
+    """Every log_every generator steps: a metrics.jsonl line, TensorBoard scalars and a progress line."""
+
+    def __init__(self, run_dir, writer, total_steps, log_every, start_step, print_fn=print):
+        super().__init__()
+        self.run_dir = run_dir
+        self.writer, self.total, self.every, self.print = writer, total_steps, log_every, print_fn
+        self.last_time, self.last_step, self.start = None, start_step, start_step
+
+    def on_train_begin(self, logs=None):
+        self.last_time = time.perf_counter()
+
+    def on_train_batch_end(self, batch, logs=None):
+        step = self.step()
+        if self.stopped() or (step % self.every and step != self.total and step != self.start + 1):
+            return
+        now = time.perf_counter()
+        rate = (step - self.last_step) / max(now - self.last_time, 1e-9)
+        self.last_time, self.last_step = now, step
+        record = {"step": step, "time": time.time(), "steps_per_s": rate}
+        record.update({k: float(v) for k, v in (logs or {}).items()})
+        run_dir_lib.append_metrics(self.run_dir, record)
+        with self.writer.as_default(step=step):
+            for key, value in record.items():
+                if key not in ("step", "time"):
+                    tf.summary.scalar(f"train/{key}", value)
+        eta = (self.total - step) / rate if rate > 0 else float("inf")
+        scalars = " ".join(f"{k} {record[k]:.4g}" for k in ("wasserstein", "critic_loss", "generator_loss", "grad_norm")
+                           if k in record)
+        self.print(f"step {step}/{self.total} ({100 * step / self.total:.1f}%) | {rate:.2f} steps/s | "
+                   f"ETA {_duration(eta)} | {scalars}", flush=True)
+
+
+def _duration(seconds: float) -> str:
+    if not math.isfinite(seconds):
+        return "?"
+    seconds = int(seconds)
+    return f"{seconds // 3600}h{seconds // 60 % 60:02d}m" if seconds >= 3600 else f"{seconds // 60}m{seconds % 60:02d}s"
+
+
+class CheckpointSaver(StepCallback):
+    """Every checkpoint_every generator steps and at the end: CheckpointManager.save (written, then indexed)."""
+
+    def __init__(self, manager, every):
+        super().__init__()
+        self.manager, self.every = manager, every
+
+    def save(self):
+        step = self.step()
+        if self.manager.latest_checkpoint != os.path.join(self.manager.directory, f"ckpt-{step}"):
+            self.manager.save(checkpoint_number=step)
+
+    def on_train_batch_end(self, batch, logs=None):
+        if not self.stopped() and self.step() % self.every == 0:
+            self.save()
+
+    def on_train_end(self, logs=None):
+        if not self.stopped():
+            self.save()
+
+
+class SampleWriter(StepCallback):
+    """Every sample_every generator steps: samples/step_XXXXXXX.png of the EMA generator for a fixed z, and in
+    TensorBoard the grid plus dD at real images, raw and as a direction in B (Adler & Lunz 2018, Figs. 8-14).
+
+    dD(x) is an element of B*; the raw input gradient shows it in L^2 coordinates. To show what the critic "sees"
+    in the chosen space we also draw spaces.dual_representation: the x in B with <dD, x> = ||dD||_{B*}^2 and
+    ||x||_B = ||dD||_{B*}; for W^{s,2} that is the gradient mapped through the dual Sobolev filter twice
+    (M_{-2s} dD, the Riesz representer), for L^p the duality map |g|^{q-1} sign g. Signed values are shown with
+    0 at mid-grey (images.signed_to_uint8)."""
+
+    def __init__(self, run_dir, writer, every, real_examples, space, num=64, seed=0):
+        super().__init__()
+        self.run_dir, self.writer, self.every = run_dir, writer, every
+        self.real, self.space, self.num, self.seed = real_examples, spaces.parse(space), num, seed
+
+    def on_train_batch_end(self, batch, logs=None):
+        if not self.stopped() and self.every and self.step() % self.every == 0:
+            self.write()
+
+    def on_train_end(self, logs=None):
+        if not self.stopped() and self.every:
+            self.write()
+
+    def write(self):
+        step = self.step()
+        if self.real.ndim == 2:
+            picture = toy_plots.toy_picture(self.model, self.real, seed=self.seed)
+        else:
+            picture = images.grid(images.to_uint8(self.model.sample(self.num, self.seed).numpy()))
+        images.write_png(run_dir_lib.sample_path(self.run_dir, step), picture)
+        with self.writer.as_default(step=step):
+            tf.summary.image("samples", picture[None])
+            if self.real.ndim == 4:
+                self._gradient_images()
+
+    def _gradient_images(self):
+        real = tf.constant(self.real[:8])
+        with tf.GradientTape() as tape:
+            tape.watch(real)
+            scores = tf.reduce_sum(tf.cast(self.model.critic(real, training=False), tf.float32))
+        gradient = tape.gradient(scores, real)
+        tf.summary.image("dD/raw_gradient", _as_displayable(images.signed_to_uint8(gradient.numpy())), max_outputs=8)
+        if isinstance(self.space, (spaces.Lp, spaces.Sobolev)):
+            direction = spaces.dual_representation(self.space, gradient).numpy()
+            tf.summary.image("dD/direction_in_B", _as_displayable(images.signed_to_uint8(direction)), max_outputs=8)
+
+
+def _as_displayable(batch: np.ndarray) -> np.ndarray:
+    return batch if batch.shape[-1] in (1, 3, 4) else batch[..., :1]

@@ -1,0 +1,40 @@
+"""The papers' experiments as presets: each states only what differs from TrainConfig's defaults.
+
+TrainConfig's defaults are the CIFAR-10 set-up of Adler & Lunz 2018 (ResNet of appendix B, z of 128, 5 critic
+steps per generator step, batch 64, 100k generator steps, Adam 2e-4 decayed linearly to 0, drift 1e-5, EMA).
+"""
+from typing import Optional
+
+from bwgan_tf.train.config import TrainConfig
+
+_PAPER = dict(lr=2e-4)
+_LSUN_WGAN = dict(dataset="lsun_bedroom", image_size=64, lipschitz="weight_clipping", clip=0.01, latent_dim=100,
+                  critic_normalization="batch", lr=5e-5, lr_decay=False)
+_TOY = dict(architecture="toy_mlp", width=512, latent_dim=2, space="l2", lam=10.0, gamma=1.0, batch_size=256,
+            lr=1e-4, lr_decay=False, xla=True)
+
+PRESETS = {
+    # name               paper (result)                          what differs from the defaults
+    "cifar10_l10":       dict(_PAPER, space="lp:p=10"),                          # Adler & Lunz: IS 8.31
+    "cifar10_sobolev":   dict(_PAPER, space="sobolev:s=-1.5,p=2,c=5"),           # Adler & Lunz: IS 8.26
+    "cifar10_wgan_gp":   dict(_PAPER, space="sobolev:s=0,p=2,c=5", lam=10.0, gamma=1.0),  # Gulrajani: W^{0,2} = l2
+    "celeba_sobolev":    dict(_PAPER, dataset="celeb_a", image_size=64,          # Adler & Lunz CelebA 64x64
+                              space="sobolev:s=-1.5,p=2,c=5"),
+    "lsun_wgan":         dict(_LSUN_WGAN, architecture="dcgan", width=64),       # Arjovsky et al. Algorithm 1
+    "lsun_wgan_mlp":     dict(_LSUN_WGAN, architecture="mlp/dcgan"),             # Arjovsky et al. Fig. 8
+    "toy_8gaussians":    dict(_TOY, dataset="toy:8gaussians"),                   # Gulrajani et al. gan_toy.py
+    "toy_25gaussians":   dict(_TOY, dataset="toy:25gaussians"),
+    "toy_swissroll":     dict(_TOY, dataset="toy:swissroll"),
+}
+
+
+def make_config(preset: Optional[str] = None, **overrides) -> TrainConfig:
+    """TrainConfig's defaults, then the preset's values, then the overrides that are not None; validated.
+
+    Raises ValueError naming the setting (the same name as the tool's flag) and what is allowed.
+    """
+    if preset is not None and preset not in PRESETS:
+        raise ValueError(f"preset must be one of {', '.join(PRESETS)}, got {preset!r}")
+    values = dict(PRESETS.get(preset, {}))
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return TrainConfig().replace(preset=preset, **values)

@@ -1,0 +1,21 @@
+"""sweep_table: each run directory's space and last evaluation."""
+import json
+
+import pytest
+
+from bwgan_tf import metrics
+
+
+def test_sweep_table_reads_space_and_last_evaluation(tmp_path):
+    for name, space, fid in (("a", "lp:p=10", 20.0), ("b", "sobolev:s=-1.5,p=2,c=5", 25.0)):
+        run = tmp_path / name
+        run.mkdir()
+        (run / "config.json").write_text(json.dumps({"space": space}))
+        lines = [{"step": 1, "generator_loss": 1.0}, {"step": 5, "is": 3.0, "fid": 2 * fid},
+                 {"step": 9, "is": 4.0, "is_std": 0.1, "fid": fid}, {"step": 10, "generator_loss": 0.5}]
+        (run / "metrics.jsonl").write_text("\n".join(json.dumps(r) for r in lines) + "\n{partial")
+    rows = metrics.sweep_table([tmp_path / "a", tmp_path / "b"])
+    assert [(r["s"], r["p"], r["step"], r["fid"], r["is"]) for r in rows] == [(0.0, 10.0, 9, 20.0, 4.0),
+                                                                             (-1.5, 2.0, 9, 25.0, 4.0)]
+    with pytest.raises(ValueError, match="config.json"):
+        metrics.sweep_table([tmp_path / "missing"])
