@@ -22,14 +22,13 @@ from typing import Tuple, Union
 import numpy as np
 import tensorflow as tf
 
-from bwgan_tf import checks
+from bwgan_tf import checks, norms
+from bwgan_tf.norms import sobolev_filter, sobolev_symbol  # noqa: F401  (public names of spaces)
 
 Number = Union[int, float]
 
 
-# --------------------------------------------------------------------------------------------------
-# Validation and formatting helpers
-# --------------------------------------------------------------------------------------------------
+# ------------------------------ Validation and formatting helpers
 def _exponent(p, name: str = "p") -> float:
     """Validates a Lebesgue exponent 1 <= p <= inf (numeric strings are accepted)."""
     try:
@@ -64,72 +63,7 @@ def _fmt(value: float) -> str:
     return repr(float(value))
 
 
-def _as_float_images(x, allowed_ranks: Tuple[int, ...], what: str) -> tf.Tensor:
-    """Converts x to a float32 tensor, rejecting integer dtypes and wrong ranks."""
-    x = tf.convert_to_tensor(x)
-    if not (x.dtype.is_floating or x.dtype.is_complex):
-        raise ValueError(f"x must be a floating-point tensor (images scaled to [-1, 1]), got dtype {x.dtype.name}")
-    rank = x.shape.rank
-    if rank not in allowed_ranks:
-        raise ValueError(f"x must have rank {' or '.join(map(str, allowed_ranks))} ({what}), got shape {x.shape}")
-    return tf.cast(x, tf.float32)
-
-
-def _lp_norm(x: tf.Tensor, p: float) -> tf.Tensor:
-    """(sum_i |x_i|^p)^(1/p) over all but the first axis, shape [N].
-
-    Stable for exponents up to ~1e2 and magnitudes 1e-4..1e4: each sample is divided by its largest
-    magnitude m (held constant for autodiff, which is exact because the norm is 1-homogeneous) as the
-    official stable_norm does. A zero sample has norm 0 and gradient 0.
-    """
-    axes = list(range(1, x.shape.rank))
-    a = tf.abs(x)
-    m = tf.stop_gradient(tf.reduce_max(a, axis=axes))
-    if math.isinf(p):
-        return tf.reduce_max(a, axis=axes)
-    if p == 1.0:
-        return tf.reduce_sum(a, axis=axes)
-    nonzero = m > 0
-    m_safe = tf.where(nonzero, m, tf.ones_like(m))
-    scale = tf.reshape(m_safe, [-1] + [1] * (x.shape.rank - 1))
-    s = tf.reduce_sum(tf.pow(a / scale, p), axis=axes)
-    s_safe = tf.where(nonzero, s, tf.ones_like(s))  # keeps the gradient of s^(1/p) finite at 0
-    return tf.where(nonzero, m_safe * tf.pow(s_safe, 1.0 / p), tf.zeros_like(m))
-
-
-def sobolev_symbol(height: int, width: int, s: float, c: float) -> np.ndarray:
-    """Fourier multiplier (1 + c |xi|^2)^(s/2) on the DFT grid, shape [H, W] (eq. 7).
-
-    xi_k = min(k, N - k) / floor(N / 2) per axis, i.e. 1 at the Nyquist frequency, as in the
-    official BWGAN code. The symbol is even in xi, so the filter is real and self-adjoint.
-    """
-
-    def axis_freq(n: int) -> np.ndarray:
-        k = np.arange(n, dtype=np.float64)
-        return np.minimum(k, n - k) / max(n // 2, 1)
-
-    xi2 = axis_freq(height)[:, None] ** 2 + axis_freq(width)[None, :] ** 2
-    return (1.0 + c * xi2) ** (s / 2.0)
-
-
-def sobolev_filter(x, s: float, c: float = 5.0) -> tf.Tensor:
-    """F^-1[(1 + c|xi|^2)^(s/2) F x] per channel of x, shape [N, H, W, C] (Adler & Lunz 2018, eq. 7)."""
-    x = _as_float_images(x, (4,), "[N, H, W, C] images")
-    if s == 0:
-        return x
-    height, width = x.shape[1], x.shape[2]
-    if height is None or width is None:
-        raise ValueError(f"x must have static height and width for the Sobolev filter, got shape {x.shape}")
-    symbol = tf.constant(sobolev_symbol(height, width, s, c), dtype=tf.complex64)
-    channels_first = tf.transpose(x, [0, 3, 1, 2])
-    spectrum = tf.signal.fft2d(tf.complex(channels_first, tf.zeros_like(channels_first)))
-    filtered = tf.math.real(tf.signal.ifft2d(spectrum * symbol))
-    return tf.transpose(filtered, [0, 2, 3, 1])
-
-
-# --------------------------------------------------------------------------------------------------
-# Spaces
-# --------------------------------------------------------------------------------------------------
+# ------------------------------ Spaces
 class Space:
     """A Banach space of samples: ``norm``, ``dual`` and a spec string (``str``)."""
 
@@ -158,7 +92,7 @@ class Lp(Space):
 
     def norm(self, x) -> tf.Tensor:
         """Per-sample norms [N] of x, shape [N, D] or [N, H, W, C]."""
-        return _lp_norm(_as_float_images(x, (2, 4), "[N, D] vectors or [N, H, W, C] images"), self.p)
+        return norms.lp_norm(norms.as_float_images(x, (2, 4), "[N, D] vectors or [N, H, W, C] images"), self.p)
 
     @property
     def dual(self) -> "Lp":
@@ -189,7 +123,7 @@ class Sobolev(Space):
 
     def norm(self, x) -> tf.Tensor:
         """Per-sample norms [N] of images x, shape [N, H, W, C]."""
-        return _lp_norm(sobolev_filter(x, self.s, self.c), self.p)
+        return norms.lp_norm(sobolev_filter(x, self.s, self.c), self.p)
 
     @property
     def dual(self) -> "Sobolev":
@@ -226,7 +160,7 @@ class Weighted(Space):
 
     def apply(self, x) -> tf.Tensor:
         """A x: multiplies the last (channel) axis by the weights."""
-        x = _as_float_images(x, (2, 4), "[N, D] vectors or [N, H, W, C] images")
+        x = norms.as_float_images(x, (2, 4), "[N, D] vectors or [N, H, W, C] images")
         if len(self.weights) not in (1, x.shape[-1]):
             raise ValueError(
                 f"weights must have 1 or {x.shape[-1]} entries for inputs with {x.shape[-1]} channels, "
@@ -273,12 +207,12 @@ class Product(Space):
         object.__setattr__(self, "p", _exponent(self.p, "p"))
 
     def norm(self, x) -> tf.Tensor:
-        x = _as_float_images(x, (2, 4), "[N, D] vectors or [N, H, W, C] images")
+        x = norms.as_float_images(x, (2, 4), "[N, D] vectors or [N, H, W, C] images")
         if x.shape[-1] != sum(self.groups):
             raise ValueError(f"groups {self.groups} cover {sum(self.groups)} channels, x has {x.shape[-1]}")
         parts = tf.split(x, list(self.groups), axis=-1)
         factor_norms = tf.stack([s.norm(part) for s, part in zip(self.spaces, parts)], axis=1)
-        return _lp_norm(factor_norms, self.p)
+        return norms.lp_norm(factor_norms, self.p)
 
     @property
     def dual(self) -> "Product":
@@ -289,13 +223,11 @@ class Product(Space):
         return head + ":" + ";".join(s.spec() for s in self.spaces)
 
 
-# --------------------------------------------------------------------------------------------------
-# The Frechet derivative as a direction in B
-# --------------------------------------------------------------------------------------------------
+# ------------------------------ The Frechet derivative as a direction in B
 def _duality_map(h: tf.Tensor, q: float) -> tf.Tensor:
     """J_q(h) with <h, J(h)> = ||h||_q^2 and ||J(h)||_p = ||h||_q, per sample (L^q -> L^p)."""
     rank_ones = [1] * (h.shape.rank - 1)
-    norm = tf.reshape(_lp_norm(h, q), [-1] + rank_ones)
+    norm = tf.reshape(norms.lp_norm(h, q), [-1] + rank_ones)
     if math.isinf(q):  # all mass on one largest entry
         flat = tf.reshape(h, [tf.shape(h)[0], -1])
         first = tf.one_hot(tf.argmax(tf.abs(flat), axis=1), tf.shape(flat)[1], dtype=h.dtype)
@@ -318,16 +250,14 @@ def dual_representation(space: Space, g) -> tf.Tensor:
     """
     q = conjugate_exponent(space.p) if isinstance(space, (Lp, Sobolev)) else None
     if isinstance(space, Lp):
-        return _duality_map(_as_float_images(g, (2, 4), "[N, D] or [N, H, W, C]"), q)
+        return _duality_map(norms.as_float_images(g, (2, 4), "[N, D] or [N, H, W, C]"), q)
     if isinstance(space, Sobolev):
         h = sobolev_filter(g, -space.s, space.c)
         return sobolev_filter(_duality_map(h, q), -space.s, space.c)
     raise ValueError(f"space must be an Lp or Sobolev space for dual_representation, got {space}")
 
 
-# --------------------------------------------------------------------------------------------------
-# Spec strings
-# --------------------------------------------------------------------------------------------------
+# ------------------------------ Spec strings
 KNOWN_SPECS = ("l1", "l2", "linf", "lp:p=P", "sobolev:s=S,p=P,c=C",
                "weighted:w=W1/W2/...:<spec>", "product:p=P,groups=G1/G2/...:<spec>;<spec>")
 
@@ -341,6 +271,14 @@ def _parse_params(text: str, allowed: Tuple[str, ...], spec: str) -> dict:
             raise ValueError(f"space spec {spec!r}: unknown parameter {item!r}; allowed: {', '.join(allowed)}")
         params[key] = value.strip()
     return params
+
+
+def _slash_list(text: str, kind: type, what: str, spec: str) -> tuple:
+    """'1/0.5/2' -> (1.0, 0.5, 2.0) with `kind`; ValueError naming the spec and `what` otherwise."""
+    try:
+        return tuple(kind(item) for item in text.split("/"))
+    except ValueError:
+        raise ValueError(f"space spec {spec!r}: {what} separated by '/'") from None
 
 
 def parse(spec: Union[str, Space]) -> Space:
@@ -369,29 +307,20 @@ def parse(spec: Union[str, Space]) -> Space:
         params = _parse_params(head, ("w",), spec)
         if "w" not in params or not base:
             raise ValueError(f"space spec {spec!r}: expected weighted:w=W1/W2/...:<base spec>")
-        try:
-            weights = tuple(float(w) for w in params["w"].split("/"))
-        except ValueError:
-            raise ValueError(f"space spec {spec!r}: weights must be numbers separated by '/'") from None
-        return Weighted(parse(base), weights)
+        return Weighted(parse(base), _slash_list(params["w"], float, "weights must be numbers", spec))
     if name == "product":
         head, _, factors = rest.partition(":")
         params = _parse_params(head, ("p", "groups"), spec)
         if "groups" not in params or not factors:
             raise ValueError(f"space spec {spec!r}: expected product:p=P,groups=G1/G2/...:<spec>;<spec>")
-        try:
-            groups = tuple(int(g) for g in params["groups"].split("/"))
-        except ValueError:
-            raise ValueError(f"space spec {spec!r}: groups must be integers separated by '/'") from None
+        groups = _slash_list(params["groups"], int, "groups must be integers", spec)
         if "product:" in factors:
             raise ValueError(f"space spec {spec!r}: nested products are not supported")
         return Product(tuple(parse(f) for f in factors.split(";")), groups, _exponent(params.get("p", 2.0)))
     raise ValueError(f"unknown space spec {spec!r}; known: {', '.join(KNOWN_SPECS)}")
 
 
-# --------------------------------------------------------------------------------------------------
-# Parameter heuristic
-# --------------------------------------------------------------------------------------------------
+# ------------------------------ Parameter heuristic
 def heuristic_lambda_gamma(space: Union[str, Space], images, batch_size: int = 500) -> Tuple[float, float]:
     """(lambda, gamma) = (E ||X||_B, E ||X||_{B*}) over real images (Adler & Lunz 2018, section 3.2).
 
