@@ -118,7 +118,10 @@ def read_archive(pt_path: str, expected_sha1: Optional[str] = fid_inception.ARCH
                 storages[key] = array
             return storages[key]
 
-        return RestrictedUnpickler(archive.read(pickles[0]), storage).load()
+        try:
+            return RestrictedUnpickler(archive.read(pickles[0]), storage).load()
+        except pickle.UnpicklingError as error:
+            raise ValueError(f"pt_path {pt_path}: {error}") from error
 
 
 def _tf_name(path) -> str:
