@@ -152,10 +152,13 @@ def main(argv):
                 path = os.path.join(tmp, f"x{start}.npy")
                 np.save(path, fid_inception.preprocess(real[start:start + FLAGS.batch_size]).numpy())
                 inputs.append(path)
-            features = {}
-            for name, (run, _) in nets.items():  # one network at a time over all batches: timings do not mix
-                features[name] = np.concatenate([run(np.load(p)) for p in inputs])
-            features["torch"] = np.concatenate([torch_net(np.load(p)) for p in inputs])
+            runs = dict({name: run for name, (run, _) in nets.items()}, torch=torch_net)
+            outputs = {name: [] for name in runs}
+            for path in inputs:  # the networks take turns on each batch: a shared machine's load hits all alike
+                x = np.load(path)
+                for name, run in runs.items():
+                    outputs[name].append(run(x))
+            features = {name: np.concatenate(out) for name, out in outputs.items()}
         finally:
             torch_net.close()
     n = FLAGS.num_train
