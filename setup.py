@@ -15,6 +15,8 @@ INSTALL_REQUIRES = [
     "scipy>=1.10",
     "absl-py>=1.4",
     "pillow>=9",
+    # plots of studies and runs (Agg backend, no display)
+    "matplotlib>=3.7,<3.9",
 ]
 
 setuptools.setup(
@@ -24,5 +26,5 @@ setuptools.setup(
     packages=setuptools.find_packages(include=["bwgan_tf", "bwgan_tf.*"]),
     python_requires=">=3.9,<3.12",
     install_requires=INSTALL_REQUIRES,
-    extras_require={"test": ["pytest>=7", "pytest-xdist>=3"]},
+    extras_require={"test": ["pytest>=7", "pytest-xdist>=3"], "dev": ["ruff>=0.5"]},
 )

@@ -1,34 +1,42 @@
-"""Evaluates a trained generator: IS / FID / KID (TF-GAN) over --num_samples samples; prints one JSON line.
+"""Sample quality: IS / FID / KID of a generator, or FID / KID between any two image sets; prints one JSON line.
 
-  python tools/evaluate.py --run_dir=runs/l10 --inception=/data/inception              # IS, FID, KID, 50k
-  python tools/evaluate.py --saved_model=export/l10 --metrics=fid --reference=cifar10 --inception=/data/inception
-  python tools/evaluate.py --run_dir=runs/l10 --classifier=cifar_classifier.keras --metrics=is,fid \
-      --reference=npz:../shared/data/cifar10_subset.npz --num_samples=5000          # fd_cifar_classifier, not FID
+  python tools/evaluate.py --run_dir=runs/l10                                   # fid, kid vs the run's data, 50k
+  python tools/evaluate.py --samples=exports/l10 --reference=cifar10 --num_samples=10000
+  python tools/evaluate.py --samples=folder:samples/ --reference=npz:../shared/data/cifar10_subset.npz
+  python tools/evaluate.py --run_dir=runs/l10 --metrics=is,fid --inception=/data/inception   # IS needs TF-Hub
 
-Without the Inception module (offline) the error says where to get it; --classifier uses another network, and
-its results are named after it (cs_/fd_/kd_<name>), never IS/FID/KID.
+fid and kid use the standard FID network (TF Inception 2015-12-05 pool_3 in Keras; `make inception` sets it up
+once); is needs the logits of TF-GAN's TF-Hub module (--inception=PATH). --classifier uses another network,
+and its results are named after it (cs_/fd_/kd_<name>), never IS/FID/KID.
 """
 import json
+import os
 
 from absl import flags
 
 from bwgan_tf import checks, cli, files, metrics
+from bwgan_tf.train import run_dir as train_run_dir
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string("run_dir", None, "Run directory (config.json + checkpoints/); its EMA generator is evaluated.")
-flags.DEFINE_string("checkpoint", None, "With --run_dir: a checkpoint path instead of the latest.")
-flags.DEFINE_string("saved_model", None, "An exported SavedModel with a 'generate' signature {z} -> {images}.")
-flags.DEFINE_integer("num_samples", 50_000, "Generated samples (the papers use 50000).")
-flags.DEFINE_string("metrics", "is,fid,kid", f"Comma-separated subset of {', '.join(metrics.METRICS)}.")
+flags.DEFINE_string("samples", None, "The set to score: a run directory, a SavedModel folder or a data spec "
+                    "(npz:PATH, folder:PATH, a TFDS name).")
+flags.DEFINE_string("run_dir", None, "Same as --samples with a run directory (its EMA generator).")
+flags.DEFINE_string("saved_model", None, "Same as --samples with an exported SavedModel.")
+flags.DEFINE_string("checkpoint", None, "With a run directory: a checkpoint path instead of the latest.")
+flags.DEFINE_integer("num_samples", None, "Images of the scored set: generated samples (default 50000, the papers' "
+                     "protocol), or the first N of a data set (default all).")
+flags.DEFINE_string("samples_split", "train", "Split of --samples when it is a data spec.")
+flags.DEFINE_string("metrics", "fid,kid", f"Comma-separated subset of {', '.join(metrics.METRICS)}.")
 flags.DEFINE_string("classifier", None, "Keras (.keras / SavedModel) classifier to use instead of Inception.")
 flags.DEFINE_string("classifier_layer", None, "With --classifier: the feature layer (default 'features').")
 flags.DEFINE_string("inception", None, "Folder of the unpacked TF-Hub module tensorflow/tfgan/eval/inception/1 or a "
                     "hub handle (default: the tfhub.dev handle, from TFHUB_CACHE_DIR).")
 flags.DEFINE_bool("download_inception", False, "Let tensorflow_hub download the Inception module (needs internet).")
-flags.DEFINE_string("reference", None, "Real-data spec for FID/KID (bwgan_tf.data, e.g. cifar10, npz:PATH); "
-                    "default: the run's dataset.")
+flags.DEFINE_string("reference", None, "Reference set for FID/KID: a data spec (cifar10, npz:PATH, folder:PATH), "
+                    "a run directory or a SavedModel; default: the run's dataset.")
 flags.DEFINE_string("reference_split", "train", "Split of the real data.")
-flags.DEFINE_integer("reference_num", None, "Real samples for the reference statistics (default --num_samples).")
+flags.DEFINE_integer("reference_num", None, "Reference images (default: --num_samples for a generator scored "
+                     "against data, else all).")
 flags.DEFINE_string("data_dir", None, "TFDS data directory for --reference.")
 flags.DEFINE_integer("batch_size", 100, "Images per batch through the generator and the extractor.")
 flags.DEFINE_integer("seed", 0, "Seed of the latent vectors.")
@@ -39,42 +47,46 @@ flags.DEFINE_string("cache_dir", metrics.default_cache_dir(), "Cache of referenc
 flags.DEFINE_string("output", None, "Also write the JSON object to this file (atomically).")
 
 
-def load_source(run_dir=None, saved_model=None, checkpoint=None):
-    """(sampler source, the run's TrainConfig or None) from a run directory (train.load_generator) or a SavedModel."""
-    if bool(run_dir) == bool(saved_model):
-        raise cli.usage_error("give exactly one of --run_dir and --saved_model")
-    if saved_model:
-        if checkpoint:
-            raise cli.usage_error("--checkpoint goes with --run_dir, not --saved_model")
-        return metrics.as_sampler(saved_model), None
-    from bwgan_tf import train  # imported here: a SavedModel needs no training code
-    if not train.run_dir.exists(run_dir):
-        raise ValueError(f"--run_dir: no config.json in {run_dir!r}")
-    generator, config = train.load_generator(run_dir, checkpoint=checkpoint)
-    return metrics.as_sampler(generator, config.latent_dim), config
-
-
 def main(argv):
     if len(argv) > 1:
         raise cli.usage_error(f"unexpected arguments: {' '.join(argv[1:])}")
     names = metrics.parse_metrics(FLAGS.metrics)
-    if FLAGS.num_samples < max(2, FLAGS.splits if "is" in names else 2):
-        raise ValueError(f"--num_samples must be >= 2 and >= --splits, got {FLAGS.num_samples}")
+    if FLAGS.num_samples is not None:
+        checks.integer(FLAGS.num_samples, "--num_samples", minimum=2)
     for name in ("batch_size", "splits", "kid_samples"):
         checks.positive_int(getattr(FLAGS, name), f"--{name}")
-    source, config = load_source(FLAGS.run_dir, FLAGS.saved_model, FLAGS.checkpoint)
-    reference = FLAGS.reference or (config.dataset if config is not None else None)
+    given = [f"--{name}" for name in ("samples", "run_dir", "saved_model") if getattr(FLAGS, name)]
+    if len(given) != 1:
+        raise cli.usage_error(f"give exactly one of --samples, --run_dir and --saved_model (got {given or 'none'})")
+    spec = FLAGS.samples or FLAGS.run_dir or FLAGS.saved_model
+    if FLAGS.saved_model and not os.path.isfile(os.path.join(spec, "saved_model.pb")):
+        raise ValueError(f"--saved_model: no SavedModel at {spec!r} (no saved_model.pb)")
+    if FLAGS.run_dir and not train_run_dir.exists(spec):
+        raise ValueError(f"--run_dir: no config.json in {spec!r}")
+    sampler = metrics.open_generator(spec, FLAGS.checkpoint)
+    reference = FLAGS.reference or (train_run_dir.read_config(spec)["dataset"] if train_run_dir.exists(spec) else None)
     needing = metrics.needing_reference(names)
     if reference is None and needing:
-        raise cli.usage_error(f"--reference: {' and '.join(needing)} need a real-data spec (e.g. cifar10)")
+        raise cli.usage_error(f"--reference: {' and '.join(needing)} need a reference set (e.g. cifar10, npz:PATH)")
     extractor = metrics.resolve_extractor(classifier=FLAGS.classifier, classifier_layer=FLAGS.classifier_layer,
-                                          inception=FLAGS.inception, allow_download=FLAGS.download_inception)
-    result = metrics.evaluate(
-        source, metrics=names, num_samples=FLAGS.num_samples, extractor=extractor, reference=reference,
-        reference_split=FLAGS.reference_split, reference_num=FLAGS.reference_num, data_dir=FLAGS.data_dir,
-        batch_size=FLAGS.batch_size, seed=FLAGS.seed, splits=FLAGS.splits, kid_samples=FLAGS.kid_samples,
-        cache_dir=FLAGS.cache_dir or None)
-    result.update(source=FLAGS.run_dir or FLAGS.saved_model, reference=reference, seed=FLAGS.seed)
+                                          inception=FLAGS.inception, allow_download=FLAGS.download_inception,
+                                          metrics=names)
+    common = dict(data_dir=FLAGS.data_dir, batch_size=FLAGS.batch_size, kid_samples=FLAGS.kid_samples)
+    if sampler is not None and (reference is None or metrics.open_generator(reference) is None):
+        num = checks.integer(FLAGS.num_samples or 50_000, "--num_samples", minimum=2)
+        if "is" in names and num < FLAGS.splits:
+            raise ValueError(f"--num_samples must be >= --splits ({FLAGS.splits}), got {num}")
+        result = metrics.evaluate(sampler, metrics=names, num_samples=num, extractor=extractor, reference=reference,
+                                  reference_split=FLAGS.reference_split, reference_num=FLAGS.reference_num,
+                                  seed=FLAGS.seed, splits=FLAGS.splits, cache_dir=FLAGS.cache_dir or None, **common)
+    else:
+        samples = metrics.set_statistics(spec, extractor, num=FLAGS.num_samples, split=FLAGS.samples_split,
+                                         seed=FLAGS.seed, cache_dir=FLAGS.cache_dir or None,
+                                         checkpoint=FLAGS.checkpoint, **common)
+        real = metrics.set_statistics(reference, extractor, num=FLAGS.reference_num, split=FLAGS.reference_split,
+                                      seed=FLAGS.seed + 1, cache_dir=FLAGS.cache_dir or None, **common)
+        result = metrics.compare(samples, real, names, extractor)
+    result.update(samples=spec, reference=reference, seed=FLAGS.seed)
     text = json.dumps(result, sort_keys=True)
     if FLAGS.output:
         files.write_text_atomically(FLAGS.output, text + "\n")

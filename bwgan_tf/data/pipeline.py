@@ -22,11 +22,13 @@ def _options(ds):
 
 
 def load(spec, split: str = "train", batch_size: int = 64, data_dir: Optional[str] = None, download: bool = False,
-         seed: int = 0, image_size: Optional[int] = None, repeat: bool = True, shuffle: bool = True) -> tf.data.Dataset:
+         seed: int = 0, image_size: Optional[int] = None, repeat: bool = True, shuffle: bool = True,
+         drop_remainder: bool = True) -> tf.data.Dataset:
     """Batches [batch_size, *sample_shape(spec, image_size)] float32 in [-1, 1] (toys: [batch_size, 2]).
 
     Shuffled (buffer of 10k examples, or a full permutation for npz / folders) with `seed`, repeated unless
-    repeat=False, batched with drop_remainder, mapped in parallel with deterministic order and prefetched.
+    repeat=False, batched with drop_remainder (drop_remainder=False keeps a last, smaller batch: every image once
+    with repeat=False), mapped in parallel with deterministic order and prefetched.
     Toys are infinite: repeat and shuffle do not apply. Raises ValueError on a bad spec / argument and
     FileNotFoundError when a TFDS dataset is not prepared in `data_dir`.
     """
@@ -44,7 +46,7 @@ def load(spec, split: str = "train", batch_size: int = 64, data_dir: Optional[st
             ds = ds.shuffle(n, seed=seed, reshuffle_each_iteration=True)
         if repeat:
             ds = ds.repeat()
-        ds = ds.batch(batch_size, drop_remainder=True)
+        ds = ds.batch(batch_size, drop_remainder=drop_remainder)
 
         def gather(index):
             images = tf.gather(constant, index)
@@ -68,7 +70,7 @@ def load(spec, split: str = "train", batch_size: int = 64, data_dir: Optional[st
             return sources.finish(sources.resize_center_crop(image, size), size)
 
         ds = ds.map(decode, num_parallel_calls=auto).ignore_errors()  # files corrupt past the header
-        return _options(ds.batch(batch_size, drop_remainder=True).prefetch(auto))
+        return _options(ds.batch(batch_size, drop_remainder=drop_remainder).prefetch(auto))
     # TFDS
     ds = sources.tfds_source(kind, split, data_dir, download, seed, shuffle)
     size = image_size or sources.TFDS[kind][1]
@@ -77,7 +79,7 @@ def load(spec, split: str = "train", batch_size: int = 64, data_dir: Optional[st
     if repeat:
         ds = ds.repeat()
     if kind == "cifar10":
-        ds = ds.batch(batch_size, drop_remainder=True)
+        ds = ds.batch(batch_size, drop_remainder=drop_remainder)
 
         def convert(images):
             images = sources.to_unit(images)
@@ -97,7 +99,7 @@ def load(spec, split: str = "train", batch_size: int = 64, data_dir: Optional[st
             return sources.finish(sources.resize_center_crop(sources.decoded(image), size), size)
 
         ds = ds.map(crop_bedroom, num_parallel_calls=auto)
-    return _options(ds.batch(batch_size, drop_remainder=True).prefetch(auto))
+    return _options(ds.batch(batch_size, drop_remainder=drop_remainder).prefetch(auto))
 
 
 def take(spec, num: int, split: str = "train", data_dir: Optional[str] = None, seed: int = 0,

@@ -1,17 +1,22 @@
-"""Sample quality: Inception Score, FID and KID through TF-GAN, streamed over many samples.
+"""Sample quality: Inception Score, FID and KID through TF-GAN's estimators, streamed over many samples.
 
   estimators    TF-GAN's estimators in float64 (the only module importing tensorflow_gan)
   accumulators  streaming state: running moments, split-by-split classifier score, first rows
-  features      feature extractors: TF-GAN's Inception (TF-Hub), Keras / SavedModel classifiers
+  fid_inception the standard FID network (TF Inception 2015-12-05, pool_3) in Keras; fid_weights converts it
+  features      feature extractors: the FID network (default for fid, kid), TF-GAN's Inception module (TF-Hub,
+                needed for is), Keras / SavedModel classifiers
   classifier    a small CIFAR-10 classifier (build, train, save) whose features stand in for Inception
   sampling      Sampler: generated images from stateless latents
   reference     reference statistics of real data and their cache
   registry      the metrics by name (is, fid, kid): METRICS, register, parse_metrics, metric_labels
   evaluator     evaluate(), resolve_extractor()
+  sets          image sets (data spec, run directory, SavedModel) and fid / kid between two of them
+  progress      progress lines of long feature extraction on stderr
   sweep         sweep_table(): one row per run directory
 
-Only TF-GAN's Inception network gives metrics named is/fid/kid; any other extractor's are named
-cs_<name>/fd_<name>/kd_<name>. The training callback is bwgan_tf.train.evaluation.EvaluationCallback.
+Only the standard Inception network (the FID network or TF-GAN's module) gives metrics named is/fid/kid; any
+other extractor's are named cs_<name>/fd_<name>/kd_<name>. The training callback is
+bwgan_tf.train.evaluation.EvaluationCallback.
 """
 from bwgan_tf.metrics.accumulators import ClassifierScoreAccumulator, HeadAccumulator, MomentAccumulator
 from bwgan_tf.metrics.classifier import build_classifier, load_labelled_npz, save_classifier, train_classifier
@@ -29,6 +34,8 @@ from bwgan_tf.metrics.features import (
     INCEPTION_HANDLE,
     FeatureExtractor,
     InceptionUnavailableError,
+    download_help,
+    fid_extractor,
     inception_extractor,
     keras_extractor,
     load_inception,
@@ -39,6 +46,7 @@ from bwgan_tf.metrics.features import (
 from bwgan_tf.metrics.reference import ReferenceStats, default_cache_dir, reference_statistics
 from bwgan_tf.metrics.registry import METRICS, Metric, metric_labels, needing_reference, parse_metrics, register
 from bwgan_tf.metrics.sampling import Sampler, as_sampler
+from bwgan_tf.metrics.sets import compare, open_generator, set_statistics
 from bwgan_tf.metrics.sweep import sweep_table
 
 __all__ = [
@@ -56,6 +64,9 @@ __all__ = [
     "ReferenceStats",
     "Sampler",
     "as_sampler",
+    "compare",
+    "download_help",
+    "fid_extractor",
     "build_classifier",
     "classifier_score",
     "default_cache_dir",
@@ -75,6 +86,8 @@ __all__ = [
     "register",
     "resolve_extractor",
     "sanitize_name",
+    "set_statistics",
+    "open_generator",
     "save_classifier",
     "sweep_table",
     "train_classifier",

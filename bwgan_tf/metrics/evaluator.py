@@ -4,21 +4,30 @@ import time
 import numpy as np
 
 from bwgan_tf import checks
-from bwgan_tf.metrics import features, registry, sampling
+from bwgan_tf.metrics import features, progress, registry, sampling
 from bwgan_tf.metrics.estimators import DEFAULT_KID_BLOCK_SIZE, DEFAULT_KID_SAMPLES, DEFAULT_SPLITS
-from bwgan_tf.metrics.reference import reference_statistics
+from bwgan_tf.metrics.reference import check_not_degenerate, check_same_images, reference_statistics
 
 
 def resolve_extractor(extractor=None, *, classifier=None, classifier_layer=None, inception=None,
-                      allow_download=False) -> features.FeatureExtractor:
-    """A FeatureExtractor as given, else a Keras/SavedModel classifier (path or model), else TF-GAN's Inception."""
+                      allow_download=False, metrics=()) -> features.FeatureExtractor:
+    """A FeatureExtractor as given, else a Keras/SavedModel classifier (path or model), else TF-GAN's Inception
+    TF-Hub module when `inception` is given, else the standard FID network (which has no logits: asking for
+    'is' among `metrics` without `inception` raises InceptionUnavailableError saying where to get the module)."""
     if extractor is not None:
         if not isinstance(extractor, features.FeatureExtractor):
             raise ValueError(f"extractor must be a features.FeatureExtractor, got {type(extractor).__name__}")
         return extractor
     if classifier is not None:
         return features.keras_extractor(classifier, layer=classifier_layer)
-    return features.inception_extractor(inception, allow_download=allow_download)
+    if inception is not None or allow_download:
+        return features.inception_extractor(inception, allow_download=allow_download)
+    logit_metrics = [m for m in registry.parse_metrics(metrics or "fid") if registry.METRICS[m].needs_logits]
+    if logit_metrics:
+        raise features.InceptionUnavailableError(
+            f"--inception: {', '.join(logit_metrics)} needs the 1008-way logits of TF-GAN's Inception module, which "
+            "the FID network (used for fid and kid) does not have. " + features.download_help())
+    return features.fid_extractor()
 
 
 def evaluate(source, *, metrics=tuple(registry.METRICS), num_samples=50_000, extractor=None, reference=None,
@@ -40,7 +49,7 @@ def evaluate(source, *, metrics=tuple(registry.METRICS), num_samples=50_000, ext
     """
     start = time.perf_counter()
     metrics = registry.parse_metrics(metrics)
-    extractor = resolve_extractor(extractor)
+    extractor = resolve_extractor(extractor, metrics=metrics)
     sampler = sampling.as_sampler(source, latent_dim)
     num_samples = checks.integer(num_samples, "num_samples", minimum=2)
     batch_size = checks.positive_int(batch_size, "batch_size")
@@ -55,12 +64,19 @@ def evaluate(source, *, metrics=tuple(registry.METRICS), num_samples=50_000, ext
         reference_stats = reference_statistics(
             reference, extractor, num=reference_num or num_samples, split=reference_split, data_dir=data_dir,
             batch_size=batch_size, kid_samples=kid_samples, cache_dir=cache_dir)
+    if needing:
+        check_not_degenerate(reference_stats, extractor.name, "--reference")
     settings = registry.Settings(num_samples, splits, kid_samples, kid_block_size)
     states = {name: registry.METRICS[name].state(settings) for name in metrics}
+    report = progress.Progress(f"features of {num_samples} samples ({extractor.name})", num_samples)
     for images in sampler.batches(num_samples, batch_size, seed):
+        if needing:
+            check_same_images(tuple(images.shape[1:]), reference_stats.image_shape)
         feats, logits = extractor(images)
         for state in states.values():
             state.update(feats, logits)
+        report.update(len(feats))
+    report.done()
     labels = registry.metric_labels(extractor)
     result = {}
     for name, state in states.items():

@@ -28,10 +28,14 @@ _DOWNLOAD_HELP = (
     "https://www.kaggle.com/models/tensorflow/tfgan/tensorFlow1/eval-inception/1), unpack it with "
     "`mkdir -p inception && tar -xzf <downloaded>.tar.gz -C inception` (the folder then holds saved_model.pb and "
     "variables/), copy the folder here and pass its path with --inception=PATH (Python: "
-    "bwgan_tf.metrics.inception_extractor(PATH) or bwgan_tf.metrics.evaluate(..., inception=PATH)); or set "
-    "TFHUB_CACHE_DIR to a TF-Hub cache that holds it. Without it, compare runs in the features of a small "
-    "classifier instead: tools/train_classifier.py, then --classifier=PATH (reported as fd_<name>/cs_<name>, not "
-    "FID/IS).")
+    "bwgan_tf.metrics.evaluate(..., extractor=bwgan_tf.metrics.inception_extractor(PATH))); or set "
+    "TFHUB_CACHE_DIR to a TF-Hub cache that holds it. Without it, fid and kid still use the standard FID network "
+    "(set up once with `make inception`); only is needs the module.")
+
+
+def download_help() -> str:
+    """Where to get TF-GAN's Inception module and which flag takes it."""
+    return _DOWNLOAD_HELP.format(handle=INCEPTION_HANDLE)
 
 
 class InceptionUnavailableError(ValueError):
@@ -45,7 +49,8 @@ class FeatureExtractor:
       name: label used in metric names (lower case letters, digits, '_').
       fn: callable on a float32 image tensor returning (features, logits or None) tensors.
       has_logits: whether fn returns logits (needed for the Inception/classifier score).
-      is_inception: True only for TF-GAN's Inception network; only then are results called IS/FID/KID.
+      is_inception: True only for the standard Inception network (the FID network, or TF-GAN's TF-Hub module);
+        only then are results called IS/FID/KID.
       fingerprint: a string that changes with the weights (part of the reference-statistics cache key).
     """
 
@@ -102,19 +107,19 @@ def load_inception(handle=None, *, allow_download=False):
     is_remote = "://" in handle
     if not is_remote and not os.path.isdir(handle):
         raise InceptionUnavailableError(
-            f"--inception: no folder at {handle!r}. " + _DOWNLOAD_HELP.format(handle=INCEPTION_HANDLE))
+            f"--inception: no folder at {handle!r}. " + download_help())
     cached = _cached_module_dir(handle) if is_remote else None
     if is_remote and not allow_download and not os.path.isfile(os.path.join(cached, "saved_model.pb")):
         raise InceptionUnavailableError(
             f"Inception module {handle} is not in the TF-Hub cache ({cached}) and downloading is off. "
-            + _DOWNLOAD_HELP.format(handle=INCEPTION_HANDLE))
+            + download_help())
     import tensorflow_hub as hub  # imported here: only Inception needs it
     try:
         return hub.load(handle)
     except Exception as error:  # noqa: BLE001 - any load failure gets the same actionable message
         raise InceptionUnavailableError(
             f"could not load the Inception module from {handle!r} ({type(error).__name__}: {error}). "
-            + _DOWNLOAD_HELP.format(handle=INCEPTION_HANDLE)) from error
+            + download_help()) from error
 
 
 def _module_call(module):
@@ -127,7 +132,7 @@ def _module_call(module):
     if callable(module):
         return module
     raise InceptionUnavailableError("the Inception module has neither a 'default' signature nor a __call__; "
-                                    + _DOWNLOAD_HELP.format(handle=INCEPTION_HANDLE))
+                                    + download_help())
 
 
 def inception_preprocess(images, size=INCEPTION_IMAGE_SIZE):
@@ -152,6 +157,37 @@ def inception_extractor(handle=None, *, allow_download=False) -> FeatureExtracto
     extractor = FeatureExtractor(INCEPTION_NAME, fn, has_logits=True, is_inception=True,
                                  fingerprint=os.path.basename(os.fspath(handle or INCEPTION_HANDLE).rstrip("/")))
     extractor.module = module  # the signature's variables live as long as the module
+    return extractor
+
+
+FID_NAME = "fid_inception"
+
+
+def fid_extractor(cache_dir=None, precision="float32") -> FeatureExtractor:
+    """The standard FID network (TF Inception 2015-12-05 up to pool_3, in Keras: fid_inception): features
+    [N, 2048], no logits. Images in [-1, 1] with 1 or 3 channels (1 is repeated to RGB); preprocessing is
+    fid_inception.preprocess (uint8 quantisation, bilinear resize to 299, (v - 128) / 128). precision
+    "bfloat16" runs the convolutions in bf16 (named fid_inception_bf16; its FID differs from float32's,
+    BUILD_NOTES.md says by how much)."""
+    from bwgan_tf.metrics import fid_inception  # builds the 22M-parameter network only when asked for
+    model = fid_inception.load(cache_dir, precision)
+    size = fid_inception.INPUT_SIZE
+
+    @tf.function(input_signature=[tf.TensorSpec([None, size, size, 3], tf.float32)])
+    def forward(x):
+        return tf.cast(model(x, training=False), tf.float32)
+
+    def fn(images):
+        if images.shape[-1] == 1:
+            images = tf.repeat(images, 3, axis=-1)
+        if images.shape[-1] != 3:
+            raise ValueError(f"images must have 1 or 3 channels for the FID network, got shape {images.shape}")
+        return forward(fid_inception.preprocess(images)), None
+
+    name = FID_NAME if precision == "float32" else f"{FID_NAME}_bf16"
+    extractor = FeatureExtractor(name, fn, has_logits=False, is_inception=True,
+                                 fingerprint=f"{fid_inception.WEIGHTS_FILENAME}-{precision}")
+    extractor.model = model
     return extractor
 
 

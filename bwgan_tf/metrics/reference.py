@@ -11,7 +11,7 @@ import os
 import numpy as np
 
 from bwgan_tf import checks, files
-from bwgan_tf.metrics import accumulators
+from bwgan_tf.metrics import accumulators, progress
 from bwgan_tf.metrics.estimators import DEFAULT_KID_SAMPLES
 from bwgan_tf.metrics.features import sanitize_name
 
@@ -22,17 +22,38 @@ def default_cache_dir() -> str:
 
 
 class ReferenceStats:
-    """Mean [D], unbiased covariance [D, D] and the first KID rows [K, D] of real features; `from_cache`."""
+    """Mean [D], unbiased covariance [D, D] and the first KID rows [K, D] of a set's features, the shape (H, W, C)
+    of its images (None when unknown) and whether it came from the cache."""
 
-    def __init__(self, mean, cov, count, kid_features, key="", from_cache=False):
+    def __init__(self, mean, cov, count, kid_features, key="", from_cache=False, image_shape=None):
         self.mean, self.cov, self.count = np.asarray(mean), np.asarray(cov), int(count)
         self.kid_features = np.asarray(kid_features, np.float32)
         self.key, self.from_cache = key, from_cache
+        self.image_shape = None if image_shape is None or not len(image_shape) else tuple(int(d) for d in image_shape)
+
+
+def check_same_images(shape_a, shape_b, what: str = "--samples") -> None:
+    """ValueError when two image sets differ in size or channels (their distance would be silently wrong)."""
+    if shape_a is not None and shape_b is not None and tuple(shape_a) != tuple(shape_b):
+        raise ValueError(f"{what}: images of shape {'x'.join(map(str, shape_a))} are compared with a reference of "
+                         f"{'x'.join(map(str, shape_b))}; both sets must have the same size and channels")
+
+
+def check_not_degenerate(stats: "ReferenceStats", extractor_name: str, what: str) -> None:
+    """ValueError when the features hardly vary (relative total variance < 1e-6): a distance between such feature
+    sets is near zero whatever the images, so it would be silently wrong."""
+    variance = float(np.trace(stats.cov)) if stats.count > 1 else 0.0
+    size = variance + float(np.dot(stats.mean, stats.mean))
+    if not variance > 1e-6 * size:
+        raise ValueError(f"{what}: the features of {extractor_name!r} are degenerate (total variance {variance:.3g} "
+                         f"for a squared mean norm of {size - variance:.3g}): every image maps to nearly the same "
+                         "point, so FID/KID would be near zero whatever the images; use another extractor or layer")
 
 
 def _real_batches(spec, num, split, data_dir, batch_size):
     from bwgan_tf import data  # imported here: evaluation of generated samples alone needs no data pipeline
-    dataset = data.load(spec, split=split, batch_size=batch_size, data_dir=data_dir, repeat=False, shuffle=False)
+    dataset = data.load(spec, split=split, batch_size=batch_size, data_dir=data_dir, repeat=False, shuffle=False,
+                        drop_remainder=False)
     seen = 0
     for batch in dataset:
         batch = batch[0] if isinstance(batch, (tuple, list)) else batch
@@ -52,15 +73,16 @@ def _read_cache(path, key: dict):
     if os.path.isfile(path):
         with np.load(path) as cached:
             if json.loads(str(cached["key"])) == key:
+                shape = cached["image_shape"] if "image_shape" in cached.files else None
                 return ReferenceStats(cached["mean"], cached["cov"], cached["count"], cached["kid_features"],
-                                      str(cached["key"]), from_cache=True)
+                                      str(cached["key"]), from_cache=True, image_shape=shape)
     return None
 
 
 def _write_cache(path, stats: ReferenceStats) -> None:
     with files.atomic_path(path) as tmp:  # the temporary name keeps .npz, so np.savez adds no suffix
         np.savez(tmp, mean=stats.mean, cov=stats.cov, count=stats.count, kid_features=stats.kid_features,
-                 key=stats.key)
+                 key=stats.key, image_shape=np.asarray(stats.image_shape or (), np.int64))
 
 
 def reference_statistics(real, extractor, *, num=50_000, split="train", data_dir=None, batch_size=100,
@@ -89,15 +111,22 @@ def reference_statistics(real, extractor, *, num=50_000, split="train", data_dir
             return cached
     batches = _real_batches(real, num, split, data_dir, batch_size) if is_spec else real
     moments, head, seen = accumulators.MomentAccumulator(), accumulators.HeadAccumulator(kid_samples), 0
+    shape, report = None, progress.Progress(f"features of {label or 'the reference'} ({extractor.name})", num)
     for batch in batches:
         batch = batch[:num - seen]
         if len(batch) == 0:
             break
+        check_same_images(tuple(batch.shape[1:]), shape, "reference")
+        shape = tuple(batch.shape[1:])
         feats, _ = extractor(batch)
         moments.update(feats)
         head.update(feats)
         seen += len(batch)
-    stats = ReferenceStats(moments.mean, moments.cov, moments.count, head.rows)
+        report.update(len(batch))
+    report.done()
+    if seen < 2:
+        raise ValueError(f"reference: {label or 'the reference'} has {seen} image(s); statistics need at least 2")
+    stats = ReferenceStats(moments.mean, moments.cov, moments.count, head.rows, image_shape=shape)
     if path:
         stats.key = json.dumps(key, sort_keys=True)
         _write_cache(path, stats)

@@ -63,7 +63,7 @@ class TrainConfig:
     log_every: int = setting(100, "Generator steps between metrics.jsonl lines and progress lines.")
     # evaluation during training
     eval_every: int = setting(0, "Generator steps between IS/FID evaluations (0: none).")
-    eval_metrics: str = setting("is,fid", "Comma list of metric names (bwgan_tf.metrics).")
+    eval_metrics: str = setting("fid", "Comma list of metric names (bwgan_tf.metrics; is needs --inception).")
     eval_num_samples: int = setting(10_000, "Generated samples per evaluation.")
     eval_classifier: Optional[str] = setting(None, "Keras/SavedModel classifier to use instead of Inception.")
     inception: Optional[str] = setting(None, "Local path or hub handle of TF-GAN's Inception module.")

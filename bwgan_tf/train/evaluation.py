@@ -30,14 +30,14 @@ class EvaluationCallback(StepCallback):
         train batch) or epochs (unit="epochs").
       metrics: names from bwgan_tf.metrics.METRICS ("is", "fid", "kid").
       num_samples: generated samples per evaluation (the papers use 50000; cheaper values during training).
-      extractor / classifier / inception: the features (see metrics.resolve_extractor); default TF-GAN's
-        Inception, resolved at on_train_begin (so a missing module fails before training starts).
+      extractor / classifier / inception: the features (see metrics.resolve_extractor); default the standard
+        FID network, resolved at on_train_begin (so a missing network fails before training starts).
       cache_dir: reference-statistics cache (default metrics.default_cache_dir(), the one tools/evaluate.py uses).
       seed: the same latent vectors at every evaluation; at_train_end: also evaluate after the last step.
     `history` holds every result dict.
     """
 
-    def __init__(self, run_dir, *, reference=None, eval_every=5000, unit="steps", metrics=("is", "fid"),
+    def __init__(self, run_dir, *, reference=None, eval_every=5000, unit="steps", metrics=("fid",),
                  num_samples=10_000, extractor=None, classifier=None, inception=None, reference_stats=None,
                  reference_split="train", reference_num=None, data_dir=None, batch_size=100, seed=0,
                  splits=metrics_lib.DEFAULT_SPLITS, kid_samples=metrics_lib.DEFAULT_KID_SAMPLES, cache_dir=None,
@@ -63,7 +63,7 @@ class EvaluationCallback(StepCallback):
 
     def on_train_begin(self, logs=None):
         if self.extractor is None:
-            self.extractor = metrics_lib.resolve_extractor(**self._extractor_args)
+            self.extractor = metrics_lib.resolve_extractor(**self._extractor_args, metrics=self.metrics)
         if self.reference_stats is None and metrics_lib.needing_reference(self.metrics):
             self.reference_stats = metrics_lib.reference_statistics(
                 self.reference, self.extractor, num=self.reference_num or self.num_samples,

@@ -26,10 +26,11 @@ def last_json(stdout):
 
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory):
-    """A SavedModel with the export contract's `generate` signature {z [N, 6]} -> {images [N, 8, 8, 3]}."""
+    """A SavedModel with the export contract's `generate` signature {z [N, 6]} -> {images [N, 32, 32, 3]} (the size
+    of the CIFAR-10 reference: sets of other sizes are refused)."""
     path = tmp_path_factory.mktemp("export") / "generator"
     gen = tf.keras.Sequential([tf.keras.Input((6,)), tf.keras.layers.Dense(8 * 8 * 3, activation="tanh"),
-                               tf.keras.layers.Reshape((8, 8, 3))])
+                               tf.keras.layers.Reshape((8, 8, 3)), tf.keras.layers.UpSampling2D(4)])
     export.export_generator(gen, str(path), latent_dim=6)
     return path
 
@@ -50,7 +51,7 @@ def classifier(tmp_path_factory, cifar_subset_path, project_root):
 @pytest.mark.parametrize("tool,args,message", [
     ("evaluate.py", ["--metrics=is,fidd"], "--metrics"),
     ("evaluate.py", ["--num_samples=1", "--saved_model=x"], "--num_samples"),
-    ("evaluate.py", ["--metrics=is"], "exactly one of --run_dir and --saved_model"),
+    ("evaluate.py", ["--metrics=is"], "exactly one of --samples, --run_dir and --saved_model"),
     ("evaluate.py", ["--saved_model=/no/such/dir", "--metrics=is"], "--saved_model"),
     ("train_classifier.py", ["--epochs=0"], "--epochs"),
     ("plot_sweep.py", ["--x=q", "--run_dirs=a"], "--x"),

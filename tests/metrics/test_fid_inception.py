@@ -176,7 +176,7 @@ def test_convert_tree_folds_batch_norm_and_checks_shapes(model):
 
 def test_load_without_cache_names_the_setup_command(tmp_path, monkeypatch):
     monkeypatch.setenv("BWGAN_TF_CACHE", str(tmp_path))
-    assert fid_inception.cache_dir() == str(tmp_path)
+    assert os.path.dirname(fid_inception.weights_path()) == str(tmp_path)
     assert fid_inception.ARCHIVE_SHA1[:12] in os.path.basename(fid_inception.weights_path())
     with pytest.raises(fid_inception.FIDNetworkUnavailableError) as error:
         fid_inception.load()

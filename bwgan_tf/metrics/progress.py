@@ -1,0 +1,36 @@
+"""Progress of long feature extraction on stderr: images done, rate and ETA, at most every `every_s` seconds."""
+import sys
+import time
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(seconds)
+    return f"{seconds // 3600}h{seconds // 60 % 60:02d}m" if seconds >= 3600 else f"{seconds // 60}m{seconds % 60:02d}s"
+
+
+class Progress:
+    """`update(n)` after each batch; a line when `every_s` has passed since the last one, and at `done()` when any
+    line was printed (so short work stays silent)."""
+
+    def __init__(self, label: str, total: int, every_s: float = 10.0, stream=None):
+        self.label, self.total, self.every_s = label, int(total), every_s
+        self.stream = stream or sys.stderr
+        self.count, self.start, self.last, self.printed = 0, time.perf_counter(), time.perf_counter(), False
+
+    def update(self, n: int) -> None:
+        self.count += int(n)
+        now = time.perf_counter()
+        if now - self.last >= self.every_s:
+            self.last = now
+            self._print(now)
+
+    def done(self) -> None:
+        if self.printed:
+            self._print(time.perf_counter())
+
+    def _print(self, now: float) -> None:
+        rate = self.count / max(now - self.start, 1e-9)
+        eta = (self.total - self.count) / rate if rate > 0 else 0.0
+        self.stream.write(f"{self.label}: {self.count}/{self.total} images ({rate:.1f}/s, ETA {_duration(eta)})\n")
+        self.stream.flush()
+        self.printed = True
