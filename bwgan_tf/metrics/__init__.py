@@ -43,7 +43,13 @@ from bwgan_tf.metrics.features import (
     sanitize_name,
     weights_fingerprint,
 )
-from bwgan_tf.metrics.reference import ReferenceStats, default_cache_dir, reference_statistics
+from bwgan_tf.metrics.reference import (
+    ReferenceStats,
+    check_not_degenerate,
+    check_same_images,
+    default_cache_dir,
+    reference_statistics,
+)
 from bwgan_tf.metrics.registry import METRICS, Metric, metric_labels, needing_reference, parse_metrics, register
 from bwgan_tf.metrics.sampling import Sampler, as_sampler
 from bwgan_tf.metrics.sets import compare, open_generator, set_statistics
@@ -68,6 +74,8 @@ __all__ = [
     "download_help",
     "fid_extractor",
     "build_classifier",
+    "check_not_degenerate",
+    "check_same_images",
     "classifier_score",
     "default_cache_dir",
     "evaluate",

@@ -10,10 +10,10 @@ def _duration(seconds: float) -> str:
 
 class Progress:
     """`update(n)` after each batch; a line when `every_s` has passed since the last one, and at `done()` when any
-    line was printed (so short work stays silent)."""
+    line was printed (so short work stays silent). Without a total (a data set read to its end) there is no ETA."""
 
-    def __init__(self, label: str, total: int, every_s: float = 10.0, stream=None):
-        self.label, self.total, self.every_s = label, int(total), every_s
+    def __init__(self, label: str, total=None, every_s: float = 10.0, stream=None):
+        self.label, self.total, self.every_s = label, total, every_s
         self.stream = stream or sys.stderr
         self.count, self.start, self.last, self.printed = 0, time.perf_counter(), time.perf_counter(), False
 
@@ -30,7 +30,10 @@ class Progress:
 
     def _print(self, now: float) -> None:
         rate = self.count / max(now - self.start, 1e-9)
-        eta = (self.total - self.count) / rate if rate > 0 else 0.0
-        self.stream.write(f"{self.label}: {self.count}/{self.total} images ({rate:.1f}/s, ETA {_duration(eta)})\n")
+        if self.total is None:  # a data set read to its end
+            self.stream.write(f"{self.label}: {self.count} images ({rate:.1f}/s)\n")
+        else:
+            eta = (self.total - self.count) / rate if rate > 0 else 0.0
+            self.stream.write(f"{self.label}: {self.count}/{self.total} images ({rate:.1f}/s, ETA {_duration(eta)})\n")
         self.stream.flush()
         self.printed = True

@@ -111,7 +111,8 @@ def reference_statistics(real, extractor, *, num=50_000, split="train", data_dir
             return cached
     batches = _real_batches(real, num, split, data_dir, batch_size) if is_spec else real
     moments, head, seen = accumulators.MomentAccumulator(), accumulators.HeadAccumulator(kid_samples), 0
-    shape, report = None, progress.Progress(f"features of {label or 'the reference'} ({extractor.name})", num)
+    total = num if num < 10**9 else None  # sets.ALL: every image of a data set, count unknown in advance
+    shape, report = None, progress.Progress(f"features of {label or 'the reference'} ({extractor.name})", total)
     for batch in batches:
         batch = batch[:num - seen]
         if len(batch) == 0:

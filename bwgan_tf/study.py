@@ -1,0 +1,186 @@
+"""Studies: several training runs that differ in the Banach space (and seed or precision), their FID over training,
+a table, a plot and a sample grid per run (Adler & Lunz 2018, Figs. 2-3; at CPU scale or the paper's).
+
+A study directory holds runs/<name>/ (ordinary run directories: a finished run is skipped, an interrupted one
+resumes), table.json, table.md, fid.png, grids/<name>.png and exports/<name>/ (the final EMA generator as a
+SavedModel). FID is evaluated on kept checkpoints after training, with the standard FID network, and written
+to each run's metrics.jsonl as {"event": "evaluation", "step", "generator": "ema", "<metric>": value}.
+Metric names state the protocol: fid<K>k_<split> is K thousand generated samples against the <split> images.
+"""
+import dataclasses
+import json
+import os
+from typing import Callable, Dict, Optional
+
+import tensorflow as tf
+
+from bwgan_tf import export, files, images, plots, train
+from bwgan_tf.train import build
+from bwgan_tf.train import run_dir as run_dir_lib
+
+SUBSET = os.path.join("..", "shared", "data", "cifar10_subset.npz")
+
+
+@dataclasses.dataclass(frozen=True)
+class Study:
+    """Runs sharing `base` settings; FID of `eval_samples` every `eval_every` steps, `final_samples` at the end."""
+
+    base: Callable[[str], dict]  # data path -> TrainConfig settings shared by every run
+    runs: Dict[str, dict]  # run name -> the settings that differ
+    eval_every: int
+    eval_samples: int
+    final_samples: int
+    reference: Callable[[str], str]  # data path -> dataset spec of the reference images (train and test splits)
+
+
+_CPU_BASE = dict(architecture="resnet", width=32, batch_size=64, n_critic=5, lr=2e-4, lr_decay=True, steps=2000,
+                 ema_decay=0.99, checkpoint_every=250, keep_checkpoints=100, sample_every=500, log_every=50)
+_L2 = dict(space="l2", lam=10.0, gamma=1.0)
+STUDIES = {
+    # The CPU-scale study of issue 13: the 5,085 real CIFAR-10 images of the shared subset, ResNet width 32.
+    "cifar10_cpu": Study(
+        base=lambda path: dict(_CPU_BASE, dataset=f"npz:{path}"),
+        runs={"l2_bf16_s0": dict(_L2, seed=0, mixed_precision=True),
+              "sobolev_bf16_s0": dict(space="sobolev:s=-1.5,p=2,c=5", lam="auto", gamma="auto", seed=0,
+                                      mixed_precision=True),
+              "l10_bf16_s0": dict(space="lp:p=10", lam="auto", gamma="auto", seed=0, mixed_precision=True),
+              "l2_bf16_s1": dict(_L2, seed=1, mixed_precision=True),
+              "l2_f32_s0": dict(_L2, seed=0, mixed_precision=False)},
+        eval_every=500, eval_samples=2000, final_samples=5000, reference=lambda path: f"npz:{path}"),
+    # The paper's runs (needs a GPU and TFDS cifar10): Figs. 2-3 protocol at 100k generator steps.
+    "cifar10_paper": Study(
+        base=lambda path: dict(dataset="cifar10", checkpoint_every=5000, keep_checkpoints=100),
+        runs={"wgan_gp": dict(preset="cifar10_wgan_gp"), "sobolev": dict(preset="cifar10_sobolev"),
+              "l10": dict(preset="cifar10_l10")},
+        eval_every=10_000, eval_samples=10_000, final_samples=50_000, reference=lambda path: "cifar10"),
+}
+
+
+def run_config(study: Study, name: str, output_dir: str, data_path: str, steps: Optional[int] = None):
+    settings = dict(study.base(data_path), **study.runs[name])
+    if steps:
+        settings["steps"] = steps
+    preset = settings.pop("preset", None)
+    return train.make_config(preset, output_dir=os.path.join(output_dir, "runs", name), **settings)
+
+
+def metric_name(num_samples: int, split: str) -> str:
+    return f"fid{num_samples // 1000}k_{split}" if num_samples % 1000 == 0 else f"fid{num_samples}_{split}"
+
+
+def evaluate_checkpoints(run_dir: str, study: Study, extractor, references: dict, print_fn=print) -> list:
+    """FID of the EMA generator at every eval_every-th kept checkpoint and the last one; skips those done. The
+    samples of one (step, count) are drawn and featurised once and compared with every reference split."""
+    from bwgan_tf import metrics
+    model_config = build.read_config(run_dir)
+    model = build.build_model(model_config)
+    manager = build.checkpoint_manager(model, run_dir, keep=10_000)
+    done = {(r["step"], k) for r in run_dir_lib.evaluations(run_dir) for k in r if k.startswith("fid")}
+    new = []
+    for path in manager.checkpoints:
+        step = int(path.rsplit("-", 1)[1])
+        final = step == model_config.steps
+        if step % study.eval_every and not final:
+            continue
+        wanted = [(study.eval_samples, "train")] + ([(study.final_samples, s) for s in references] if final else [])
+        todo = [(n, s) for n, s in dict.fromkeys(wanted) if (step, metric_name(n, s)) not in done]
+        if not todo:
+            continue
+        manager.checkpoint.restore(path).expect_partial()
+        record = {"event": "evaluation", "step": step, "generator": "ema", "extractor": extractor.name}
+        for num in dict.fromkeys(n for n, _ in todo):
+            samples = metrics.reference_statistics(metrics.as_sampler(model).batches(num, 100, seed=12345),
+                                                   extractor, num=num, kid_samples=0)
+            for split in (s for n, s in todo if n == num):
+                reference = references[split]
+                metrics.check_same_images(samples.image_shape, reference.image_shape)
+                record[metric_name(num, split)] = metrics.frechet_distance(reference.mean, reference.cov,
+                                                                           samples.mean, samples.cov)
+        run_dir_lib.append_metrics(run_dir, record)
+        print_fn(f"{os.path.basename(run_dir)} step {step}: " + ", ".join(
+            f"{k} {v:.2f}" for k, v in record.items() if k.startswith("fid")), flush=True)
+        new.append(record)
+    return new
+
+
+def table(study: Study, output_dir: str) -> list:
+    """One row per run: settings, resolved lam/gamma, steps done, step rate, and the last value of each FID."""
+    rows = []
+    for name in study.runs:
+        run_dir = os.path.join(output_dir, "runs", name)
+        if not run_dir_lib.exists(run_dir):
+            continue
+        config = run_dir_lib.read_config(run_dir)
+        records = run_dir_lib.read_metrics(run_dir)
+        rates = [r["steps_per_s"] for r in records if "steps_per_s" in r and r["step"] > 1]
+        row = {"run": name, "space": config["space"], "seed": config["seed"], "lam": config["lam"],
+               "gamma": config["gamma"], "precision": "bf16" if config["mixed_precision"] else "f32",
+               "steps": max((r["step"] for r in records), default=0), "of_steps": config["steps"],
+               "steps_per_s": round(sorted(rates)[len(rates) // 2], 3) if rates else None}
+        for record in run_dir_lib.evaluations(run_dir):
+            row.update({k: round(v, 2) for k, v in record.items() if k.startswith("fid")})
+        rows.append(row)
+    return rows
+
+
+def markdown(rows: list) -> str:
+    columns = list(dict.fromkeys(k for row in rows for k in row))
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join("" if row.get(c) is None else str(row.get(c)) for c in columns) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def write_results(study: Study, output_dir: str) -> dict:
+    """table.json, table.md, fid.png, grids/<run>.png and exports/<run>/ for every finished run."""
+    rows = table(study, output_dir)
+    files.write_json_atomically(os.path.join(output_dir, "table.json"), rows)
+    files.write_text_atomically(os.path.join(output_dir, "table.md"), markdown(rows))
+    name = metric_name(study.eval_samples, "train")
+    series = {row["run"]: [(r["step"], r[name]) for r in run_dir_lib.evaluations(
+        os.path.join(output_dir, "runs", row["run"])) if name in r] for row in rows}
+    series = {k: v for k, v in series.items() if v}
+    if series:
+        plots.curves(series, os.path.join(output_dir, "fid.png"), ylabel=f"FID ({study.eval_samples} samples vs train)",
+                     title="FID of the EMA generator during training")
+    for row in rows:
+        if row["steps"] < row["of_steps"]:
+            continue
+        run_dir = os.path.join(output_dir, "runs", row["run"])
+        generator, config = train.load_generator(run_dir)
+        grid = images.grid(images.to_uint8(generator(tf.random.stateless_normal([64, config.latent_dim], [0, 0]),
+                                                     training=False).numpy()))
+        images.write_png(os.path.join(output_dir, "grids", f"{row['run']}.png"), grid)
+        export_dir = os.path.join(output_dir, "exports", row["run"])
+        if not os.path.isdir(export_dir):
+            export.export_generator(generator, export_dir, latent_dim=config.latent_dim,
+                                    metadata={"run": row["run"], "space": config.space, "steps": config.steps,
+                                              "config": json.dumps(config.to_dict(), sort_keys=True)})
+    return {"rows": rows, "plotted": sorted(series)}
+
+
+def run(name: str, output_dir: str, *, data_path: str = SUBSET, only=None, steps: Optional[int] = None,
+        train_runs: bool = True, fid_precision: str = "bfloat16", print_fn=print) -> dict:
+    """Trains (or resumes) each run of the study in order, evaluates its checkpoints, and writes the results.
+
+    FID uses the standard network in `fid_precision` (bfloat16 halves its cost on CPUs with native bf16; its FID
+    differs from float32's by a fraction of a percent, BUILD_NOTES.md); each record names its extractor."""
+    from bwgan_tf import metrics
+    if name not in STUDIES:
+        raise ValueError(f"study must be one of {', '.join(STUDIES)}, got {name!r}")
+    chosen = STUDIES[name]
+    names = list(only or chosen.runs)
+    unknown = [n for n in names if n not in chosen.runs]
+    if unknown:
+        raise ValueError(f"only: unknown runs {', '.join(unknown)}; the study has {', '.join(chosen.runs)}")
+    configs = {n: run_config(chosen, n, output_dir, data_path, steps) for n in names}  # all validated first
+    extractor = metrics.fid_extractor(precision=fid_precision)
+    reference = chosen.reference(data_path)
+    references = {split: metrics.reference_statistics(reference, extractor, split=split, num=50_000,
+                                                      cache_dir=files.cache_dir("reference"))
+                  for split in ("train", "test")}
+    for config in configs.values():
+        if train_runs:
+            train.train(config, print_fn=print_fn)
+        if run_dir_lib.exists(config.output_dir):
+            evaluate_checkpoints(config.output_dir, chosen, extractor, references, print_fn)
+    return write_results(chosen, output_dir)
