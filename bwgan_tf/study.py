@@ -64,8 +64,15 @@ def run_config(study: Study, name: str, output_dir: str, data_path: str, steps: 
     return train.make_config(preset, output_dir=os.path.join(output_dir, "runs", name), **settings)
 
 
-def metric_name(num_samples: int, split: str) -> str:
-    return f"fid{num_samples // 1000}k_{split}" if num_samples % 1000 == 0 else f"fid{num_samples}_{split}"
+def metric_name(num_samples: int, split: str, label: str = "fid") -> str:
+    """fid2k_train: the label (fd_<name> for a stand-in extractor), the sample count and the reference split."""
+    count = f"{num_samples // 1000}k" if num_samples % 1000 == 0 else str(num_samples)
+    return f"{label}{count}_{split}"
+
+
+def _is_metric(key: str) -> bool:
+    from bwgan_tf.metrics import registry
+    return key.startswith(registry.label_prefixes()) and key.endswith(("_train", "_test"))
 
 
 def evaluate_checkpoints(run_dir: str, study: Study, extractor, references: dict, print_fn=print) -> list:
@@ -75,7 +82,8 @@ def evaluate_checkpoints(run_dir: str, study: Study, extractor, references: dict
     model_config = build.read_config(run_dir)
     model = build.build_model(model_config)
     manager = build.checkpoint_manager(model, run_dir, keep=10_000)
-    done = {(r["step"], k) for r in run_dir_lib.evaluations(run_dir) for k in r if k.startswith("fid")}
+    label = metrics.metric_labels(extractor)["fid"]
+    done = {(r["step"], k) for r in run_dir_lib.evaluations(run_dir) for k in r if _is_metric(k)}
     new = []
     for path in manager.checkpoints:
         step = int(path.rsplit("-", 1)[1])
@@ -83,7 +91,7 @@ def evaluate_checkpoints(run_dir: str, study: Study, extractor, references: dict
         if step % study.eval_every and not final:
             continue
         wanted = [(study.eval_samples, "train")] + ([(study.final_samples, s) for s in references] if final else [])
-        todo = [(n, s) for n, s in dict.fromkeys(wanted) if (step, metric_name(n, s)) not in done]
+        todo = [(n, s) for n, s in dict.fromkeys(wanted) if (step, metric_name(n, s, label)) not in done]
         if not todo:
             continue
         manager.checkpoint.restore(path).expect_partial()
@@ -94,11 +102,11 @@ def evaluate_checkpoints(run_dir: str, study: Study, extractor, references: dict
             for split in (s for n, s in todo if n == num):
                 reference = references[split]
                 metrics.check_same_images(samples.image_shape, reference.image_shape)
-                record[metric_name(num, split)] = metrics.frechet_distance(reference.mean, reference.cov,
-                                                                           samples.mean, samples.cov)
+                record[metric_name(num, split, label)] = metrics.frechet_distance(reference.mean, reference.cov,
+                                                                                  samples.mean, samples.cov)
         run_dir_lib.append_metrics(run_dir, record)
         print_fn(f"{os.path.basename(run_dir)} step {step}: " + ", ".join(
-            f"{k} {v:.2f}" for k, v in record.items() if k.startswith("fid")), flush=True)
+            f"{k} {v:.2f}" for k, v in record.items() if _is_metric(k)), flush=True)
         new.append(record)
     return new
 
@@ -118,7 +126,7 @@ def table(study: Study, output_dir: str) -> list:
                "steps": max((r["step"] for r in records), default=0), "of_steps": config["steps"],
                "steps_per_s": round(sorted(rates)[len(rates) // 2], 3) if rates else None}
         for record in run_dir_lib.evaluations(run_dir):
-            row.update({k: round(v, 2) for k, v in record.items() if k.startswith("fid")})
+            row.update({k: round(v, 2) for k, v in record.items() if _is_metric(k)})
         rows.append(row)
     return rows
 
@@ -130,12 +138,12 @@ def markdown(rows: list) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_results(study: Study, output_dir: str) -> dict:
-    """table.json, table.md, fid.png, grids/<run>.png and exports/<run>/ for every finished run."""
+def write_results(study: Study, output_dir: str, label: str = "fid") -> dict:
+    """table.json, table.md, fid.png (the curve of `label`), grids/<run>.png and exports/<run>/ of finished runs."""
     rows = table(study, output_dir)
     files.write_json_atomically(os.path.join(output_dir, "table.json"), rows)
     files.write_text_atomically(os.path.join(output_dir, "table.md"), markdown(rows))
-    name = metric_name(study.eval_samples, "train")
+    name = metric_name(study.eval_samples, "train", label)
     series = {row["run"]: [(r["step"], r[name]) for r in run_dir_lib.evaluations(
         os.path.join(output_dir, "runs", row["run"])) if name in r] for row in rows}
     series = {k: v for k, v in series.items() if v}
@@ -175,7 +183,7 @@ def run(name: str, output_dir: str, *, data_path: str = SUBSET, only=None, steps
     configs = {n: run_config(chosen, n, output_dir, data_path, steps) for n in names}  # all validated first
     extractor = metrics.fid_extractor(precision=fid_precision)
     reference = chosen.reference(data_path)
-    references = {split: metrics.reference_statistics(reference, extractor, split=split, num=50_000,
+    references = {split: metrics.reference_statistics(reference, extractor, split=split, num=metrics.sets.ALL,
                                                       cache_dir=files.cache_dir("reference"))
                   for split in ("train", "test")}
     for config in configs.values():
@@ -183,4 +191,4 @@ def run(name: str, output_dir: str, *, data_path: str = SUBSET, only=None, steps
             train.train(config, print_fn=print_fn)
         if run_dir_lib.exists(config.output_dir):
             evaluate_checkpoints(config.output_dir, chosen, extractor, references, print_fn)
-    return write_results(chosen, output_dir)
+    return write_results(chosen, output_dir, metrics.metric_labels(extractor)["fid"])
