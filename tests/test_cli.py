@@ -20,3 +20,7 @@ def test_bad_flags_exit_2_with_a_message_naming_the_flag(project_root, args, mes
     result = run_tool(project_root, *args)
     assert result.returncode == 2, result.stderr
     assert message in result.stderr + result.stdout
+    # one clear line and a pointer to the help, not the whole help text (TensorFlow's own start-up lines aside)
+    ours = [line for line in result.stderr.splitlines() if line and not line[:4].isdigit() and "tensorflow" not in line
+            and not line.startswith("To enable")]
+    assert len(ours) == 2 and ours[-1] == "Pass --helpshort or --helpfull to see help on flags.", ours
