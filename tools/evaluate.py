@@ -27,6 +27,8 @@ flags.DEFINE_integer("num_samples", None, "Images of the scored set: generated s
                      "protocol), or the first N of a data set (default all).")
 flags.DEFINE_string("samples_split", "train", "Split of --samples when it is a data spec.")
 flags.DEFINE_string("metrics", "fid,kid", f"Comma-separated subset of {', '.join(metrics.METRICS)}.")
+flags.DEFINE_enum("fid_precision", "float32", ["float32", "bfloat16"], "Precision of the FID network (bfloat16: "
+                  "about 2x faster on CPUs with native bf16, FID within 0.3%; named fid_inception_bf16).")
 flags.DEFINE_string("classifier", None, "Keras (.keras / SavedModel) classifier to use instead of Inception.")
 flags.DEFINE_string("classifier_layer", None, "With --classifier: the feature layer (default 'features').")
 flags.DEFINE_string("inception", None, "Folder of the unpacked TF-Hub module tensorflow/tfgan/eval/inception/1 or a "
@@ -70,7 +72,7 @@ def main(argv):
         raise cli.usage_error(f"--reference: {' and '.join(needing)} need a reference set (e.g. cifar10, npz:PATH)")
     extractor = metrics.resolve_extractor(classifier=FLAGS.classifier, classifier_layer=FLAGS.classifier_layer,
                                           inception=FLAGS.inception, allow_download=FLAGS.download_inception,
-                                          metrics=names)
+                                          metrics=names, fid_precision=FLAGS.fid_precision)
     common = dict(data_dir=FLAGS.data_dir, batch_size=FLAGS.batch_size, kid_samples=FLAGS.kid_samples)
     if sampler is not None and (reference is None or metrics.open_generator(reference) is None):
         num = checks.integer(FLAGS.num_samples or 50_000, "--num_samples", minimum=2)

@@ -10,10 +10,11 @@ from bwgan_tf.metrics.reference import check_not_degenerate, check_same_images, 
 
 
 def resolve_extractor(extractor=None, *, classifier=None, classifier_layer=None, inception=None,
-                      allow_download=False, metrics=()) -> features.FeatureExtractor:
+                      allow_download=False, metrics=(), fid_precision="float32") -> features.FeatureExtractor:
     """A FeatureExtractor as given, else a Keras/SavedModel classifier (path or model), else TF-GAN's Inception
     TF-Hub module when `inception` is given, else the standard FID network (which has no logits: asking for
-    'is' among `metrics` without `inception` raises InceptionUnavailableError saying where to get the module)."""
+    'is' among `metrics` without `inception` raises InceptionUnavailableError saying where to get the module;
+    fid_precision "bfloat16" runs it in bf16)."""
     if extractor is not None:
         if not isinstance(extractor, features.FeatureExtractor):
             raise ValueError(f"extractor must be a features.FeatureExtractor, got {type(extractor).__name__}")
@@ -27,7 +28,7 @@ def resolve_extractor(extractor=None, *, classifier=None, classifier_layer=None,
         raise features.InceptionUnavailableError(
             f"--inception: {', '.join(logit_metrics)} needs the 1008-way logits of TF-GAN's Inception module, which "
             "the FID network (used for fid and kid) does not have. " + features.download_help())
-    return features.fid_extractor()
+    return features.fid_extractor(precision=fid_precision)
 
 
 def evaluate(source, *, metrics=tuple(registry.METRICS), num_samples=50_000, extractor=None, reference=None,
