@@ -121,8 +121,8 @@ def table(study: Study, output_dir: str) -> list:
         config = run_dir_lib.read_config(run_dir)
         records = run_dir_lib.read_metrics(run_dir)
         rates = [r["steps_per_s"] for r in records if "steps_per_s" in r and r["step"] > 1]
-        row = {"run": name, "space": config["space"], "seed": config["seed"], "lam": config["lam"],
-               "gamma": config["gamma"], "precision": "bf16" if config["mixed_precision"] else "f32",
+        row = {"run": name, "space": config["space"], "seed": config["seed"], "lam": round(config["lam"], 3),
+               "gamma": round(config["gamma"], 3), "precision": "bf16" if config["mixed_precision"] else "f32",
                "steps": max((r["step"] for r in records), default=0), "of_steps": config["steps"],
                "steps_per_s": round(sorted(rates)[len(rates) // 2], 3) if rates else None}
         for record in run_dir_lib.evaluations(run_dir):
