@@ -11,7 +11,6 @@
   registry      the metrics by name (is, fid, kid): METRICS, register, parse_metrics, metric_labels
   evaluator     evaluate(), resolve_extractor()
   sets          image sets (data spec, run directory, SavedModel) and fid / kid between two of them
-  progress      progress lines of long feature extraction on stderr
   sweep         sweep_table(): one row per run directory
 
 Only the standard Inception network (the FID network or TF-GAN's module) gives metrics named is/fid/kid; any

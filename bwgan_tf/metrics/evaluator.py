@@ -3,8 +3,8 @@ import time
 
 import numpy as np
 
-from bwgan_tf import checks
-from bwgan_tf.metrics import features, progress, registry, sampling
+from bwgan_tf import checks, progress
+from bwgan_tf.metrics import features, registry, sampling
 from bwgan_tf.metrics.estimators import DEFAULT_KID_BLOCK_SIZE, DEFAULT_KID_SAMPLES, DEFAULT_SPLITS
 from bwgan_tf.metrics.reference import check_not_degenerate, check_same_images, reference_statistics
 

@@ -10,8 +10,8 @@ import os
 
 import numpy as np
 
-from bwgan_tf import checks, files
-from bwgan_tf.metrics import accumulators, progress
+from bwgan_tf import checks, files, progress
+from bwgan_tf.metrics import accumulators
 from bwgan_tf.metrics.estimators import DEFAULT_KID_SAMPLES
 from bwgan_tf.metrics.features import sanitize_name
 

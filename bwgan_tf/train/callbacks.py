@@ -3,14 +3,13 @@
 Each callback reads the generator step from the model (``generator_steps``) and does nothing once the guard
 has stopped the run, so nothing is logged or saved for a non-finite step.
 """
-import math
 import os
 import time
 
 import numpy as np
 import tensorflow as tf
 
-from bwgan_tf import images, spaces
+from bwgan_tf import images, progress, spaces
 from bwgan_tf.train import run_dir as run_dir_lib
 from bwgan_tf.train import toy_plots
 
@@ -72,14 +71,7 @@ class MetricsLogger(StepCallback):
         scalars = " ".join(f"{k} {record[k]:.4g}" for k in ("wasserstein", "critic_loss", "generator_loss", "grad_norm")
                            if k in record)
         self.print(f"step {step}/{self.total} ({100 * step / self.total:.1f}%) | {rate:.2f} steps/s | "
-                   f"ETA {_duration(eta)} | {scalars}", flush=True)
-
-
-def _duration(seconds: float) -> str:
-    if not math.isfinite(seconds):
-        return "?"
-    seconds = int(seconds)
-    return f"{seconds // 3600}h{seconds // 60 % 60:02d}m" if seconds >= 3600 else f"{seconds // 60}m{seconds % 60:02d}s"
+                   f"ETA {progress.duration(eta)} | {scalars}", flush=True)
 
 
 class CheckpointSaver(StepCallback):

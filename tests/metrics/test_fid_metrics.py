@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from bwgan_tf import metrics
-from bwgan_tf.metrics import fid_inception, progress
+from bwgan_tf import metrics, progress
+from bwgan_tf.metrics import fid_inception
 
 
 @pytest.fixture(scope="module")

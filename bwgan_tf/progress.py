@@ -1,9 +1,13 @@
-"""Progress of long feature extraction on stderr: images done, rate and ETA, at most every `every_s` seconds."""
+"""Progress of long work: durations for progress lines, and image counts with rate and ETA on stderr."""
+import math
 import sys
 import time
 
 
-def _duration(seconds: float) -> str:
+def duration(seconds: float) -> str:
+    """'4m05s' or '2h07m'; '?' when unknown (infinite)."""
+    if not math.isfinite(seconds):
+        return "?"
     seconds = int(seconds)
     return f"{seconds // 3600}h{seconds // 60 % 60:02d}m" if seconds >= 3600 else f"{seconds // 60}m{seconds % 60:02d}s"
 
@@ -34,6 +38,6 @@ class Progress:
             self.stream.write(f"{self.label}: {self.count} images ({rate:.1f}/s)\n")
         else:
             eta = (self.total - self.count) / rate if rate > 0 else 0.0
-            self.stream.write(f"{self.label}: {self.count}/{self.total} images ({rate:.1f}/s, ETA {_duration(eta)})\n")
+            self.stream.write(f"{self.label}: {self.count}/{self.total} images ({rate:.1f}/s, ETA {duration(eta)})\n")
         self.stream.flush()
         self.printed = True
