@@ -90,6 +90,10 @@ class WassersteinGAN(tf.keras.Model):
         super().compile(**kwargs)
         self.generator_optimizer = generator_optimizer
         self.critic_optimizer = critic_optimizer
+        # Slots now, not at the first update: a checkpoint then restores them at once, like every other variable.
+        for optimizer, model in ((generator_optimizer, self.generator), (critic_optimizer, self.critic)):
+            if hasattr(optimizer, "build"):
+                optimizer.build(model.trainable_variables)
 
     def call(self, z, training=False):
         """Samples of the EMA generator for latent vectors z [N, latent_dim]."""
@@ -196,25 +200,58 @@ def linear_decay(lr: float, steps: int) -> tf.keras.optimizers.schedules.Learnin
     return tf.keras.optimizers.schedules.PolynomialDecay(lr, steps, end_learning_rate=0.0, power=1.0)
 
 
+class PiecewiseLinear(tf.keras.optimizers.schedules.LearningRateSchedule):
+    """lr * the piecewise-linear interpolation of (step, fraction) knots (increasing steps; the last fraction holds
+    after the last knot): a linear decay re-planned when a run is resumed with more or fewer steps."""
+
+    def __init__(self, lr: float, knots):
+        self.lr, self.knots = float(lr), [(float(step), float(fraction)) for step, fraction in knots]
+        steps = [k[0] for k in self.knots]
+        if len(steps) < 2 or any(b <= a for a, b in zip(steps, steps[1:])):
+            raise ValueError(f"knots must be 2 or more (step, fraction) pairs with increasing steps, got {knots}")
+
+    def __call__(self, step):
+        steps = tf.constant([k[0] for k in self.knots], tf.float32)
+        values = tf.constant([k[1] for k in self.knots], tf.float32)
+        t = tf.cast(step, tf.float32)
+        i = tf.clip_by_value(tf.searchsorted(steps, t[None], side="right")[0] - 1, 0, len(self.knots) - 2)
+        w = tf.clip_by_value((t - steps[i]) / (steps[i + 1] - steps[i]), 0.0, 1.0)
+        return self.lr * (values[i] + w * (values[i + 1] - values[i]))
+
+    def get_config(self):
+        return {"lr": self.lr, "knots": self.knots}
+
+
+def default_lr(lipschitz_name: str) -> float:
+    """The papers' learning rate: 5e-5 for weight clipping (Arjovsky et al. 2017), 2e-4 otherwise."""
+    return 5e-5 if lipschitz_name == "weight_clipping" else 2e-4
+
+
 def paper_optimizers(lipschitz_name: str = "gradient_penalty", lr: Optional[float] = None,
-                     decay_steps: Optional[int] = PAPER_DECAY_STEPS, n_critic: int = 5) -> Tuple:
+                     decay_steps: Union[int, list, None] = PAPER_DECAY_STEPS, n_critic: int = 5) -> Tuple:
     """(generator_optimizer, critic_optimizer) of the papers.
 
     Penalty methods: Adam(lr 2e-4, beta1 0, beta2 0.9), lr decayed linearly to 0 over ``decay_steps`` generator
     steps (the critic's schedule counts its n_critic updates per generator step). Weight clipping: RMSProp(5e-5)
-    (Arjovsky et al. 2017, Algorithm 1). decay_steps None keeps the rate constant.
+    (Arjovsky et al. 2017, Algorithm 1). decay_steps None keeps the rate constant; a list of (generator step,
+    fraction) knots is a PiecewiseLinear plan ([[0, 1], [T, 0]] is the linear decay over T).
     """
     checks.one_of(lipschitz_name, "lipschitz_name", lipschitz_lib.STRATEGIES)
+    rate = default_lr(lipschitz_name) if lr is None else lr
     if lipschitz_name == "weight_clipping":
-        rate = 5e-5 if lr is None else lr
         return tf.keras.optimizers.RMSprop(rate), tf.keras.optimizers.RMSprop(rate)
-    rate = 2e-4 if lr is None else lr
     if isinstance(rate, str):
         raise ValueError(f"lr must be a positive number, got {lr!r}")
     checks.number(rate, "lr", positive=True)
 
     def schedule(steps_per_generator_step):
-        return rate if decay_steps is None else linear_decay(rate, decay_steps * steps_per_generator_step)
+        if decay_steps is None:
+            return rate
+        if not isinstance(decay_steps, (list, tuple)):
+            return linear_decay(rate, decay_steps * steps_per_generator_step)
+        if len(decay_steps) == 2 and tuple(map(tuple, decay_steps)) == ((0, 1), (decay_steps[1][0], 0)):
+            return linear_decay(rate, decay_steps[1][0] * steps_per_generator_step)
+        return PiecewiseLinear(rate, [(step * steps_per_generator_step, f) for step, f in decay_steps])
 
     return (tf.keras.optimizers.Adam(schedule(1), beta_1=0.0, beta_2=0.9),
             tf.keras.optimizers.Adam(schedule(n_critic), beta_1=0.0, beta_2=0.9))

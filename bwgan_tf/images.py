@@ -13,11 +13,24 @@ def to_uint8(images) -> np.ndarray:
     return np.clip(np.round((images + 1.0) * 127.5), 0, 255).astype(np.uint8)
 
 
+GRID_CHANNELS = (1, 3)
+
+
+def check_grid_shape(sample_shape, name: str = "images") -> None:
+    """ValueError naming `name` unless samples of this shape can be drawn: 2-D points, or [H, W, C] images with C
+    in GRID_CHANNELS (grey or RGB grids)."""
+    shape = tuple(sample_shape)
+    if shape != (2,) and (len(shape) != 3 or shape[-1] not in GRID_CHANNELS):
+        raise ValueError(f"{name}: samples of shape {shape} cannot be drawn as sample grids: images need "
+                         f"{' or '.join(map(str, GRID_CHANNELS))} channels (or 2-D points)")
+
+
 def grid(images, columns: Optional[int] = None, padding: int = 1) -> np.ndarray:
     """[N, H, W, C] uint8 -> one [rows*(H+p)+p, columns*(W+p)+p, C] uint8 image (C of 1 or 3)."""
     images = np.asarray(images)
-    if images.ndim != 4 or images.shape[-1] not in (1, 3):
-        raise ValueError(f"images must be [N, H, W, C] with C in (1, 3), got shape {images.shape}")
+    if images.ndim != 4:
+        raise ValueError(f"images must be [N, H, W, C], got shape {images.shape}")
+    check_grid_shape(images.shape[1:])
     n, h, w, c = images.shape
     columns = columns or int(np.ceil(np.sqrt(n)))
     rows = int(np.ceil(n / columns))

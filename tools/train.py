@@ -7,7 +7,9 @@
   python tools/train.py --output_dir=runs/cifar10_l10 --resume           # continue with the saved settings
 
 Every setting of bwgan_tf.train.TrainConfig is a flag of the same name (--helpfull lists them with defaults).
-Bad flags exit with code 2; a NaN/inf training scalar stops the run with exit code 3, keeping the last checkpoint.
+Exit codes: 2 bad flags (or flags that differ from an existing run's, or a run directory another trainer holds);
+3 a NaN/inf training scalar stopped the run (the last good checkpoint is kept); 130 / 143 SIGINT / SIGTERM stopped
+it after saving a checkpoint at the step reached (continue with --resume).
 """
 import sys
 
@@ -31,6 +33,8 @@ def config_from_flags() -> train.TrainConfig:
     """The run's config: the preset (or, with --resume, the saved run) overridden by the flags given."""
     given = config_lib.given_flags(FLAGS)
     if FLAGS.resume:
+        if "preset" in given:
+            raise ValueError("preset: not allowed with --resume: the run keeps the settings of its config.json")
         return train.read_config(FLAGS.output_dir).replace(**given)
     return train.make_config(given.pop("preset", None), **given)
 
@@ -43,16 +47,16 @@ def main(argv):
         cpu = tf.config.list_physical_devices("CPU")[0]
         tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * FLAGS.virtual_cpus)
     try:
-        config = config_from_flags()
-    except ValueError as error:  # config errors start with the setting's name, which is the flag's name
+        run_dir = train.train(config_from_flags())
+    except (ValueError, train.RunDirectoryBusy) as error:  # messages start with the setting, the flag's name
         message = str(error)
         raise cli.usage_error(f"--{message}" if message.split()[0].rstrip(":") in config_lib.names() else message
                               ) from error
-    try:
-        run_dir = train.train(config)
     except train.NonFiniteLossError as error:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(3)
+    except train.TrainingInterrupted as stopped:
+        sys.exit(stopped.exit_code)  # the loop printed where it stopped and how to continue
     print(f"run directory: {run_dir}")
 
 

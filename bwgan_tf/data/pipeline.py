@@ -2,7 +2,9 @@
 
 Every pipeline yields float32 batches [B, H, W, C] in [-1, 1] (toys: [B, 2]), shuffled with a seed, repeated,
 batched with drop_remainder, mapped in parallel (deterministic order) and prefetched; the same seed gives the
-same batches.
+same batches. ``start_batch=k`` yields the same stream from its batch k on without computing the first k
+(toys, npz and folders: epoch e is the stateless permutation keyed by (seed, e)), so a resumed run sees the data
+an uninterrupted run would have seen; TFDS streams are re-shuffled with seed + k instead.
 """
 from typing import Optional
 
@@ -23,29 +25,25 @@ def _options(ds):
 
 def load(spec, split: str = "train", batch_size: int = 64, data_dir: Optional[str] = None, download: bool = False,
          seed: int = 0, image_size: Optional[int] = None, repeat: bool = True, shuffle: bool = True,
-         drop_remainder: bool = True) -> tf.data.Dataset:
+         drop_remainder: bool = True, start_batch: int = 0) -> tf.data.Dataset:
     """Batches [batch_size, *sample_shape(spec, image_size)] float32 in [-1, 1] (toys: [batch_size, 2]).
 
     Shuffled (buffer of 10k examples, or a full permutation for npz / folders) with `seed`, repeated unless
     repeat=False, batched with drop_remainder (drop_remainder=False keeps a last, smaller batch: every image once
-    with repeat=False), mapped in parallel with deterministic order and prefetched.
-    Toys are infinite: repeat and shuffle do not apply. Raises ValueError on a bad spec / argument and
+    with repeat=False), mapped in parallel with deterministic order and prefetched. start_batch: see the module
+    docstring. Toys are infinite: repeat and shuffle do not apply. Raises ValueError on a bad spec / argument and
     FileNotFoundError when a TFDS dataset is not prepared in `data_dir`.
     """
     kind, argument, params = specs.parse(spec)
     specs.check_arguments(split, batch_size, image_size, seed)
+    start_batch = checks.integer(start_batch, "start_batch", 0)
     auto = tf.data.AUTOTUNE
     if kind == "toy":
-        return _options(toy.dataset(argument, batch_size, seed, params).prefetch(auto))
+        return _options(toy.dataset(argument, batch_size, seed, params, start=start_batch).prefetch(auto))
     if kind == "npz":
         array = sources.npz_array(argument, split)
-        n = array.shape[0]
         constant = tf.constant(array)
-        ds = tf.data.Dataset.range(n)
-        if shuffle:
-            ds = ds.shuffle(n, seed=seed, reshuffle_each_iteration=True)
-        if repeat:
-            ds = ds.repeat()
+        ds = _indices(array.shape[0], seed, shuffle, repeat, start_batch * batch_size)
         ds = ds.batch(batch_size, drop_remainder=drop_remainder)
 
         def gather(index):
@@ -57,21 +55,18 @@ def load(spec, split: str = "train", batch_size: int = 64, data_dir: Optional[st
 
         return _options(ds.map(gather, num_parallel_calls=auto).prefetch(auto))
     if kind == "folder":
-        files = sources.folder_files(argument)
+        files = tf.constant(sources.folder_files(argument))
         size = image_size or 64
-        ds = tf.data.Dataset.from_tensor_slices(files)
-        if shuffle:
-            ds = ds.shuffle(len(files), seed=seed, reshuffle_each_iteration=True)
-        if repeat:
-            ds = ds.repeat()
+        ds = _indices(len(files), seed, shuffle, repeat, start_batch * batch_size)
 
-        def decode(file):
-            image = tf.io.decode_image(tf.io.read_file(file), channels=3, expand_animations=False)
+        def decode(index):
+            image = tf.io.decode_image(tf.io.read_file(files[index]), channels=3, expand_animations=False)
             return sources.finish(sources.resize_center_crop(image, size), size)
 
         ds = ds.map(decode, num_parallel_calls=auto).ignore_errors()  # files corrupt past the header
         return _options(ds.batch(batch_size, drop_remainder=drop_remainder).prefetch(auto))
     # TFDS
+    seed += start_batch
     ds = sources.tfds_source(kind, split, data_dir, download, seed, shuffle)
     size = image_size or sources.TFDS[kind][1]
     if shuffle:
@@ -100,6 +95,22 @@ def load(spec, split: str = "train", batch_size: int = 64, data_dir: Optional[st
 
         ds = ds.map(crop_bedroom, num_parallel_calls=auto)
     return _options(ds.batch(batch_size, drop_remainder=drop_remainder).prefetch(auto))
+
+
+def _indices(n: int, seed: int, shuffle: bool, repeat: bool, start: int) -> tf.data.Dataset:
+    """Element indices of the stream from element `start` on: epoch e is range(n), or its stateless permutation
+    keyed by (seed, e) when shuffling; repeat=False stops after the first epoch."""
+    first_epoch, offset = divmod(start, n)
+    epochs = tf.data.Dataset.counter(first_epoch) if repeat else tf.data.Dataset.range(first_epoch, first_epoch + 1)
+
+    def epoch_indices(epoch):
+        indices = tf.range(n, dtype=tf.int64)
+        if shuffle:
+            key = tf.stack([tf.constant(seed, tf.int64), epoch])
+            indices = tf.random.experimental.stateless_shuffle(indices, seed=key)
+        return tf.data.Dataset.from_tensor_slices(indices)
+
+    return epochs.flat_map(epoch_indices).skip(offset)
 
 
 def take(spec, num: int, split: str = "train", data_dir: Optional[str] = None, seed: int = 0,

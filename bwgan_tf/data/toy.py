@@ -54,10 +54,11 @@ def sample(name: str, batch_size: int, seed, params=None) -> tf.Tensor:
     raise ValueError(f"unknown toy {name!r}; known: {', '.join(NAMES)}")
 
 
-def dataset(name: str, batch_size: int, seed: int = 0, params=None) -> tf.data.Dataset:
-    """Infinite dataset of [batch_size, 2] batches; batch i uses the stateless seed (seed, i)."""
+def dataset(name: str, batch_size: int, seed: int = 0, params=None, start: int = 0) -> tf.data.Dataset:
+    """Infinite dataset of [batch_size, 2] batches i = start, start + 1, ...; batch i uses the stateless seed
+    (seed, i)."""
     if name not in NAMES:
         raise ValueError(f"unknown toy {name!r}; known: {', '.join(NAMES)}")
-    counter = tf.data.Dataset.counter()
+    counter = tf.data.Dataset.counter(start)
     return counter.map(lambda i: sample(name, batch_size, tf.stack([tf.constant(seed, tf.int64), i]), params),
                        num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)

@@ -30,8 +30,16 @@ def resolve_lambda_gamma(config: TrainConfig) -> Tuple[float, float]:
     return lipschitz.resolve_lambda_gamma(config.space, config.lam, config.gamma, real)
 
 
-def build_model(config: TrainConfig) -> gan.WassersteinGAN:
-    """The compiled WassersteinGAN of a config whose lam and gamma are numbers (see resolve_lambda_gamma)."""
+def base_lr(config: TrainConfig) -> float:
+    """The learning rate before decay: --lr, or the strategy's paper default (gan.paper_optimizers)."""
+    return gan.default_lr(config.lipschitz) if config.lr is None else config.lr
+
+
+def build_model(config: TrainConfig, lr_plan: Optional[list] = None) -> gan.WassersteinGAN:
+    """The compiled WassersteinGAN of a config whose lam and gamma are numbers (see resolve_lambda_gamma).
+
+    lr_plan: (generator step, fraction of lr) knots of a re-planned decay (train.resume); default: linear decay to
+    0 over config.steps when config.lr_decay."""
     image_shape = data.sample_shape(config.dataset, config.image_size)
     generator_name, critic_name = config.architectures
     generator = models.build_generator(generator_name, image_shape=image_shape, latent_dim=config.latent_dim,
@@ -45,16 +53,39 @@ def build_model(config: TrainConfig) -> gan.WassersteinGAN:
                                n_critic=config.n_critic, ema_decay=config.ema_decay, drift=config.drift,
                                seed=config.seed)
     optimizers = gan.paper_optimizers(config.lipschitz, lr=config.lr, n_critic=config.n_critic,
-                                      decay_steps=config.steps if config.lr_decay else None)
+                                      decay_steps=(lr_plan or config.steps) if config.lr_decay else None)
     if tf.keras.mixed_precision.global_policy().name == "mixed_float16":
         optimizers = tuple(tf.keras.mixed_precision.LossScaleOptimizer(o) for o in optimizers)
     model.compile(*optimizers, jit_compile=resolve_xla(config))
     return model
 
 
-def checkpoint_manager(model: gan.WassersteinGAN, run_dir: str, keep: int = 3) -> tf.train.CheckpointManager:
-    checkpoint = tf.train.Checkpoint(**model.checkpoint_items())
+def checkpoint_manager(model: Optional[gan.WassersteinGAN], run_dir: str, keep: int = 3) -> tf.train.CheckpointManager:
+    """The run's CheckpointManager (model None: only to list the checkpoints)."""
+    checkpoint = tf.train.Checkpoint(**(model.checkpoint_items() if model is not None else {}))
     return tf.train.CheckpointManager(checkpoint, run_dir_lib.checkpoint_dir(run_dir), max_to_keep=keep)
+
+
+def intact_checkpoint(manager: tf.train.CheckpointManager, print_fn=print) -> Optional[str]:
+    """The newest of the manager's checkpoints whose every tensor reads back; a damaged one (truncated or missing
+    data file) is reported and skipped. None when there is none; RuntimeError when all are damaged."""
+    damaged = []
+    for path in reversed(manager.checkpoints):
+        try:
+            reader = tf.train.load_checkpoint(path)
+            for name in reader.get_variable_to_shape_map():
+                reader.get_tensor(name)
+        except (tf.errors.OpError, ValueError, IndexError, RuntimeError, OSError) as error:  # what the reader raises
+            message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            print_fn(f"checkpoint {path} is damaged ({type(error).__name__}: {message}); trying the one before",
+                     flush=True)
+            damaged.append(path)
+            continue
+        return path
+    if damaged:
+        raise RuntimeError(f"every checkpoint in {manager.directory} is damaged ({', '.join(damaged)}); move them "
+                           f"away to start the run afresh")
+    return None
 
 
 def read_config(run_dir: str) -> TrainConfig:

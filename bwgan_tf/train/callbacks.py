@@ -1,7 +1,7 @@
-"""Training callbacks: NaN/inf guard, metrics log, checkpoints and sample grids.
+"""Training callbacks: the guard (step count, NaN/inf stop, signal stop), metrics log, checkpoints, sample grids.
 
-Each callback reads the generator step from the model (``generator_steps``) and does nothing once the guard
-has stopped the run, so nothing is logged or saved for a non-finite step.
+Each callback does nothing once the guard has seen a non-finite scalar, so nothing is logged or saved for such a
+step; the scalars are read from the device only on steps where something is written.
 """
 import os
 import time
@@ -15,30 +15,67 @@ from bwgan_tf.train import toy_plots
 
 
 class StepCallback(tf.keras.callbacks.Callback):
-    """Base: the current generator step, and a stop flag shared with NonFiniteGuard."""
+    """Base: the current generator step and the run's Guard (stop on a non-finite scalar or on a signal).
+
+    Keras hands the step's scalars over as tensors (``_supports_tf_logs``); a callback reads them through
+    ``scalars`` only on the steps where it writes something, so the other steps cost no host sync."""
 
     guard = None
 
+    def __init__(self):
+        super().__init__()
+        self._supports_tf_logs = True
+
     def step(self) -> int:
+        if self.guard is not None and self.guard.current is not None:
+            return self.guard.current
         return int(self.model.generator_steps.numpy())
 
     def stopped(self) -> bool:
+        """Whether the guard has seen a non-finite scalar."""
         return self.guard is not None and self.guard.failure is not None
 
+    def interrupted(self) -> bool:
+        """Whether a SIGINT/SIGTERM asked the run to stop."""
+        return self.guard is not None and self.guard.signals is not None and self.guard.signals.signum is not None
 
-class NonFiniteGuard(StepCallback):
-    """Stops training at the first NaN or infinite scalar, before anything is logged or saved for that step."""
+    def scalars(self, logs=None):
+        """The step's scalars as floats, or None when one is non-finite (the run then stops)."""
+        if self.guard is None:
+            return {k: float(v) for k, v in (logs or {}).items()}
+        return self.guard.scalars(logs)
 
-    def __init__(self):
+
+class Guard(StepCallback):
+    """Counts generator steps from ``start_step`` without reading the model, stops the run when ``signals`` (an
+    interrupt.SignalFlag) is set, and stops it at the first non-finite scalar that a callback reads; nothing is
+    logged or saved for such a step. failure: (step, term, value, last step seen finite)."""
+
+    def __init__(self, start_step=None, signals=None):
         super().__init__()
-        self.failure = None
+        self.start, self.current, self.signals = start_step, start_step, signals
+        self.failure, self.last_finite, self.logs, self._read = None, start_step, None, (None, None)
 
     def on_train_batch_end(self, batch, logs=None):
-        for term, value in (logs or {}).items():
-            if not np.isfinite(value):
-                self.failure = (self.step(), term, float(value))
-                self.model.stop_training = True
-                return
+        if self.start is not None:
+            self.current = self.start + batch + 1
+        self.logs = logs
+        if self.interrupted():
+            self.model.stop_training = True
+
+    def scalars(self, logs=None):
+        step = self.step()
+        if self._read[0] == step:
+            return self._read[1]
+        values = {k: float(v) for k, v in (logs if logs is not None else self.logs or {}).items()}
+        bad = [(k, v) for k, v in values.items() if not np.isfinite(v)]
+        if bad and self.failure is None:
+            self.failure = (step, *bad[0], self.last_finite)
+            self.model.stop_training = True
+        elif not bad:
+            self.last_finite = step
+        self._read = (step, None if self.failure else values)
+        return self._read[1]
 
 
 class MetricsLogger(StepCallback):
@@ -55,13 +92,23 @@ class MetricsLogger(StepCallback):
 
     def on_train_batch_end(self, batch, logs=None):
         step = self.step()
-        if self.stopped() or (step % self.every and step != self.total and step != self.start + 1):
+        if not self.stopped() and (step % self.every == 0 or step == self.total or step == self.start + 1):
+            self.log(logs)
+
+    def on_train_end(self, logs=None):
+        if self.interrupted() and not self.stopped() and self.step() != self.last_step:
+            self.log(None)  # the step the run stopped at
+
+    def log(self, logs):
+        values = self.scalars(logs)
+        if values is None:
             return
+        step = self.step()
         now = time.perf_counter()
         rate = (step - self.last_step) / max(now - self.last_time, 1e-9)
         self.last_time, self.last_step = now, step
         record = {"step": step, "time": time.time(), "steps_per_s": rate}
-        record.update({k: float(v) for k, v in (logs or {}).items()})
+        record.update(values)
         run_dir_lib.append_metrics(self.run_dir, record)
         with self.writer.as_default(step=step):
             for key, value in record.items():
@@ -87,11 +134,11 @@ class CheckpointSaver(StepCallback):
             self.manager.save(checkpoint_number=step)
 
     def on_train_batch_end(self, batch, logs=None):
-        if not self.stopped() and self.step() % self.every == 0:
+        if not self.stopped() and self.step() % self.every == 0 and self.scalars(logs) is not None:
             self.save()
 
     def on_train_end(self, logs=None):
-        if not self.stopped():
+        if not self.stopped() and self.scalars() is not None:
             self.save()
 
 
@@ -111,11 +158,11 @@ class SampleWriter(StepCallback):
         self.real, self.space, self.num, self.seed = real_examples, spaces.parse(space), num, seed
 
     def on_train_batch_end(self, batch, logs=None):
-        if not self.stopped() and self.every and self.step() % self.every == 0:
+        if not self.stopped() and self.every and self.step() % self.every == 0 and self.scalars(logs) is not None:
             self.write()
 
-    def on_train_end(self, logs=None):
-        if not self.stopped() and self.every:
+    def on_train_end(self, logs=None):  # an interrupted run stops quickly: no grid
+        if not self.stopped() and not self.interrupted() and self.scalars() is not None:
             self.write()
 
     def write(self):

@@ -70,11 +70,11 @@ class EvaluationCallback(StepCallback):
                 split=self.reference_split, data_dir=self.data_dir, batch_size=self.batch_size,
                 kid_samples=self.kid_samples, cache_dir=self.cache_dir)
 
-    def _due(self) -> bool:
-        return not self.stopped() and self.step() != self._last_step
+    def _due(self, logs=None) -> bool:
+        return not self.stopped() and self.step() != self._last_step and self.scalars(logs) is not None
 
     def on_train_batch_end(self, batch, logs=None):
-        if self.unit == "steps" and self._due() and self.step() % self.eval_every == 0:
+        if self.unit == "steps" and self.step() % self.eval_every == 0 and self._due(logs):
             self.evaluate_now()
 
     def on_epoch_end(self, epoch, logs=None):
@@ -84,7 +84,7 @@ class EvaluationCallback(StepCallback):
                 logs.update({k: v for k, v in result.items() if isinstance(v, float)})
 
     def on_train_end(self, logs=None):
-        if self.at_train_end and self._due():
+        if self.at_train_end and not self.interrupted() and self._due():
             self.evaluate_now()
 
     def evaluate_now(self, epoch=None) -> dict:

@@ -5,7 +5,13 @@
   checkpoints/     tf.train.CheckpointManager: generator, critic, EMA generator, optimizers, step counters
   tensorboard/     scalars, sample grids, dD at real images; tensorboard/eval: evaluation scalars
   samples/         PNG grids of the EMA generator from a fixed z (2-D data: points over the critic's contours)
+  provenance.jsonl one line per start or resume: command, host, time, versions, git commit, settings changed
+  log.txt          what the runs printed
+  .lock            held (flock) by the trainer writing the run directory
 """
+import contextlib
+import errno
+import fcntl
 import json
 import os
 
@@ -13,9 +19,16 @@ from bwgan_tf import files
 
 CONFIG = "config.json"
 METRICS = "metrics.jsonl"
+PROVENANCE = "provenance.jsonl"
+LOG = "log.txt"
+LOCK = ".lock"
 CHECKPOINTS = "checkpoints"
 TENSORBOARD = "tensorboard"
 SAMPLES = "samples"
+
+
+class RunDirectoryBusy(RuntimeError):
+    """Another process is training into the run directory."""
 
 
 def config_path(run_dir: str) -> str:
@@ -58,9 +71,50 @@ def evaluations(run_dir: str) -> list:
 
 def append_metrics(run_dir: str, record: dict) -> None:
     """Appends one record to metrics.jsonl as a single write of a complete line, flushed."""
-    with open(os.path.join(run_dir, METRICS), "a") as f:
-        f.write(json.dumps(record, sort_keys=True) + "\n")
+    _append_line(os.path.join(run_dir, METRICS), json.dumps(record, sort_keys=True))
+
+
+def append_provenance(run_dir: str, record: dict) -> None:
+    _append_line(os.path.join(run_dir, PROVENANCE), json.dumps(record, sort_keys=True))
+
+
+def read_provenance(run_dir: str) -> list:
+    return files.read_jsonl(os.path.join(run_dir, PROVENANCE))
+
+
+def append_log(run_dir: str, text: str) -> None:
+    _append_line(os.path.join(run_dir, LOG), text)
+
+
+def _append_line(path: str, line: str) -> None:
+    with open(path, "a") as f:
+        f.write(line + "\n")
         f.flush()
+
+
+@contextlib.contextmanager
+def locked(run_dir: str):
+    """Holds an exclusive flock on run_dir/.lock for the block; RunDirectoryBusy when another process (or another
+    trainer in this one) holds it. The kernel drops the lock when its holder exits, so a crash leaves none."""
+    path = os.path.join(run_dir, LOCK)
+    with open(path, "a+") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as error:
+            if error.errno not in (errno.EAGAIN, errno.EACCES):
+                raise
+            f.seek(0)
+            holder = f.read().strip() or "another process"
+            raise RunDirectoryBusy(f"output_dir: {run_dir!r} is being trained by {holder}; wait for it to finish "
+                                   f"or stop it (a stopped or crashed trainer releases it)") from None
+        f.seek(0)
+        f.truncate()
+        f.write(f"pid {os.getpid()} on {os.uname().nodename}")
+        f.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
 
 
 def truncate_metrics(run_dir: str, step: int) -> None:

@@ -8,7 +8,7 @@ import tensorflow as tf
 from metric_fakes import FakeGAN, tiny_extractor, uniform_batches
 
 from bwgan_tf import metrics
-from bwgan_tf.train.callbacks import NonFiniteGuard
+from bwgan_tf.train.callbacks import Guard
 from bwgan_tf.train.evaluation import EvaluationCallback
 
 
@@ -48,7 +48,7 @@ class NaNAtStep(FakeGAN):
 def test_evaluation_callback_does_nothing_after_a_nan_stop(tmp_path):
     run_dir = tmp_path / "run"
     extractor = tiny_extractor()
-    guard = NonFiniteGuard()
+    guard = Guard()
     callback = EvaluationCallback(run_dir, reference_stats=metrics.reference_statistics(uniform_batches(2, 30),
                                                                                         extractor),
                                   eval_every=1, metrics=("is", "fid"), num_samples=40, extractor=extractor,

@@ -70,3 +70,37 @@ def test_a_run_killed_with_sigkill_resumes_from_its_checkpoint_and_finishes(proj
     assert int(model.generator_steps.numpy()) == total and config.width == 16
     steps = [r["step"] for r in run_dir_lib.read_metrics(str(run_dir))]
     assert steps == sorted(set(steps)) and steps[-1] == total  # no duplicated lines after the resume
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_saves_the_step_reached_exits_128_plus_its_number_and_resume_refuses_other_settings(
+        project_root, tmp_path, signum):
+    run_dir = tmp_path / "stopped"
+    process = subprocess.Popen([sys.executable, str(project_root / "tools" / "train.py"), *TOY_FLAGS,
+                                "--steps=100000", "--checkpoint_every=100000", f"--output_dir={run_dir}"],
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=project_root)
+    for line in process.stdout:
+        match = re.match(r"step (\d+)/", line)
+        if match and int(match.group(1)) >= 30:
+            signalled_at = int(match.group(1))
+            process.send_signal(signum)
+            break
+    rest = process.stdout.read()
+    assert process.wait(timeout=120) == 128 + signum
+    stopped = re.search(rf"stopped by {signal.Signals(signum).name} at generator step (\d+); saved (\S+); continue "
+                        rf"with: python tools/train.py --output_dir={run_dir} --resume", rest)
+    assert stopped, rest[-2000:]
+    step = int(stopped.group(1))
+    # checkpoint_every is 100000: the only checkpoint is the one the signal saved, at the last step trained
+    assert step >= signalled_at and stopped.group(2) == tf.train.latest_checkpoint(str(run_dir / "checkpoints"))
+    assert stopped.group(2).endswith(f"ckpt-{step}") and run_dir_lib.read_metrics(str(run_dir))[-1]["step"] == step
+    if signum == signal.SIGTERM:
+        changed = train_tool(project_root, f"--output_dir={run_dir}", "--resume", "--lam=5")
+        assert changed.returncode == 2 and "--output_dir: " in changed.stderr and "lam: 10.0 there, 5.0 now" in \
+            changed.stderr, changed.stderr[-2000:]
+        preset = train_tool(project_root, f"--output_dir={run_dir}", "--resume", "--preset=toy_swissroll")
+        assert preset.returncode == 2 and "--preset: not allowed with --resume" in preset.stderr
+        resumed = train_tool(project_root, f"--output_dir={run_dir}", "--resume", f"--steps={step + 5}")
+        assert resumed.returncode == 0 and f"resumed from {stopped.group(2)}" in resumed.stdout, resumed.stderr[-2000:]
+        assert f"resume: steps 100000 -> {step + 5}" in resumed.stdout

@@ -1,0 +1,128 @@
+"""Starting or resuming a run directory: which settings may change on resume, the learning-rate plan, provenance.
+
+A run directory's config.json fixes the run. Resuming it with a setting that changes what is trained is refused
+with a list of the differences; the settings in RESUMABLE (how long the run goes, what it logs, evaluates and
+keeps, where its data lives, how it executes) may change, and each change is printed and recorded in
+provenance.jsonl.
+
+The learning rate follows a piecewise-linear plan of (generator step, fraction of lr) knots, saved in
+config.json as ``lr_plan``: [[0, 1], [steps, 0]] for the paper's linear decay. Resuming with another --steps
+continues the rate from its value at the resume step linearly to 0 at the new last step: the rate never jumps.
+"""
+import datetime
+import importlib.metadata
+import os
+import platform
+import shlex
+import socket
+import subprocess
+import sys
+from typing import List, Optional, Tuple
+
+import numpy as np
+
+from bwgan_tf.train import build
+from bwgan_tf.train import run_dir as run_dir_lib
+from bwgan_tf.train.config import TrainConfig
+
+RESUMABLE = ("steps", "log_every", "checkpoint_every", "keep_checkpoints", "sample_every", "eval_every",
+             "eval_metrics", "eval_num_samples", "eval_classifier", "inception", "data_dir", "output_dir", "xla",
+             "strategy")
+LABELS = ("preset",)  # names, not settings: the values they stand for are compared
+
+
+def differences(saved: TrainConfig, config: TrainConfig, keys=None) -> dict:
+    """{setting: (saved value, new value)} of the settings that differ; a new "auto" matches the saved value."""
+    old, new = saved.to_dict(), config.to_dict()
+    return {k: (old[k], new[k]) for k in (keys or new)
+            if k not in LABELS and new[k] != "auto" and old[k] != new[k]}
+
+
+def plan_value(plan: List[list], step: int) -> float:
+    """The plan's fraction of lr at a generator step (linear between knots, the last value after the last)."""
+    steps, values = zip(*plan)
+    return float(np.interp(step, steps, values))
+
+
+def replan(plan: List[list], step: int, end: int) -> List[list]:
+    """The knots before `step`, then from the plan's value at `step` linearly to 0 at `end`."""
+    return [k for k in plan if k[0] < step] + [[step, plan_value(plan, step)], [end, 0.0]]
+
+
+def prepare_run_dir(config: TrainConfig, start: int, print_fn=print) -> Tuple[TrainConfig, Optional[list]]:
+    """Writes config.json for a new run, or checks an existing run against `config` and applies the resumable
+    changes (`start`: the generator step it resumes from). Appends this start to provenance.jsonl.
+
+    Returns (the run's config, lam and gamma as numbers; its learning-rate plan, None for a constant rate).
+    Raises ValueError naming output_dir and listing each setting that may not change.
+    """
+    run_dir = config.output_dir
+    saved_dict = run_dir_lib.read_config(run_dir) if run_dir_lib.exists(run_dir) else None
+    if saved_dict is None:
+        source = {k: ("heuristic" if getattr(config, k) == "auto" else "given") for k in ("lam", "gamma")}
+        lam, gamma = build.resolve_lambda_gamma(config)
+        config = config.replace(lam=lam, gamma=gamma)
+        plan = [[0, 1.0], [config.steps, 0.0]] if config.lr_decay else None
+        changes = {}
+    else:
+        saved = TrainConfig.from_dict(saved_dict, ignore_unknown=True)
+        changes = differences(saved, config, keys=[k for k in saved_dict if k in config.to_dict()])
+        fixed = {k: v for k, v in changes.items() if k not in RESUMABLE}
+        if fixed:
+            listed = "; ".join(f"{k}: {old!r} there, {new!r} now" for k, (old, new) in fixed.items())
+            raise ValueError(f"output_dir: {run_dir!r} holds a run with other settings ({listed}); continue it with "
+                             f"its own settings (--resume: only {', '.join(RESUMABLE)} may change) or choose another "
+                             f"output_dir")
+        config = saved.replace(**{k: new for k, (_, new) in changes.items()})
+        source = saved_dict.get("lam_gamma_source")
+        plan = saved_dict.get("lr_plan", [[0, 1.0], [saved.steps, 0.0]] if saved.lr_decay else None)
+        for name, (old, new) in changes.items():
+            print_fn(f"resume: {name} {old!r} -> {new!r}", flush=True)
+        if plan is not None and "steps" in changes and config.steps > start:
+            plan = _replanned(plan, start, config, print_fn)
+    run_dir_lib.write_config(run_dir, dict(config.to_dict(), lam_gamma_source=source, lr_plan=plan))
+    run_dir_lib.append_provenance(run_dir, provenance("resume" if saved_dict else "start", start, changes, plan))
+    return config, plan
+
+
+def _replanned(plan: list, start: int, config: TrainConfig, print_fn) -> list:
+    fraction = plan_value(plan, start)
+    if fraction == 0:
+        raise ValueError(f"steps: the learning rate of this run has decayed to 0 by generator step {start}, so "
+                         f"{config.steps - start} more steps would not train; start a new run with --steps="
+                         f"{config.steps} instead")
+    rate = fraction * build.base_lr(config)
+    print_fn(f"resume: the learning rate continues from {rate:.3g} at generator step {start} linearly to 0 at step "
+             f"{config.steps} (it was to reach 0 at step {plan[-1][0]})", flush=True)
+    return replan(plan, start, config.steps)
+
+
+def provenance(event: str, step: int, changes: dict, plan) -> dict:
+    """Where, when and with what this start or resume ran: command, host, versions, git commit of the code."""
+    versions = {}
+    for package in ("tensorflow", "tensorflow-gan", "numpy", "bwgan_tf"):
+        try:
+            versions[package.replace("-", "_")] = importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            versions[package.replace("-", "_")] = None
+    return dict(event=event, step=step, time=datetime.datetime.now(datetime.timezone.utc).isoformat(),
+                host=socket.gethostname(), pid=os.getpid(), cwd=os.getcwd(),
+                command=shlex.join([sys.executable, *sys.argv]), python=platform.python_version(), **versions,
+                git=_git_state(), changes={k: list(v) for k, v in changes.items()}, lr_plan=plan)
+
+
+def _git_state() -> Optional[dict]:
+    """{"commit", "dirty"} of the git checkout holding the package's code, or None outside one."""
+    here = os.path.dirname(os.path.abspath(__file__))
+
+    def git(*args):
+        return subprocess.run(["git", "-C", here, *args], capture_output=True, text=True, timeout=10)
+
+    try:
+        commit = git("rev-parse", "HEAD")
+        if commit.returncode:
+            return None
+        dirty = bool(git("status", "--porcelain", "--untracked-files=no").stdout.strip())
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return {"commit": commit.stdout.strip(), "dirty": dirty}
