@@ -90,7 +90,8 @@ class WassersteinGAN(tf.keras.Model):
         super().compile(**kwargs)
         self.generator_optimizer = generator_optimizer
         self.critic_optimizer = critic_optimizer
-        # Slots now, not at the first update: a checkpoint then restores them at once, like every other variable.
+        # Slots now, not at the first update: a restore then fills (and assert_existing_objects_matched checks) them
+        # at once, like every other variable.
         for optimizer, model in ((generator_optimizer, self.generator), (critic_optimizer, self.critic)):
             if hasattr(optimizer, "build"):
                 optimizer.build(model.trainable_variables)
