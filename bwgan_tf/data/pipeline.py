@@ -38,7 +38,7 @@ def load(spec, split: str = "train", batch_size: int = 64, data_dir: Optional[st
     if kind == "toy":
         return _options(toy.dataset(argument, batch_size, seed, params).prefetch(auto))
     if kind == "npz":
-        array = sources.npz_array(argument, split)
+        array = sources.npz_array(argument, split, params.get("range"))
         n = array.shape[0]
         constant = tf.constant(array)
         ds = tf.data.Dataset.range(n)
