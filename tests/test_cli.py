@@ -24,6 +24,7 @@ def run_tool(project_root, tool, *args):
     ("benchmark.py", ["--quick=maybe"], "flag --quick=maybe"),
     ("benchmark.py", ["--no_such_flag"], "no_such_flag"),
     ("benchmark.py", ["positional"], "unexpected arguments"),
+    ("benchmark.py", ["--output=.", "--suites=nonsense"], "--output: '.' is a directory"),  # before any work
     ("export.py", ["--export_dir=x"], "flag --run_dir=None: Flag --run_dir must have a value other than None"),
 ])
 def test_bad_flags_exit_2_with_one_line_naming_the_flag_and_the_help_pointer(project_root, tool, args, message):
