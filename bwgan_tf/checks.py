@@ -1,5 +1,6 @@
 """Argument checks shared by the package: each returns the value normalised or raises a ValueError whose message
 starts with the argument's name and says what is allowed (the tools turn it into exit code 2)."""
+import contextlib
 import math
 import numbers
 from typing import Iterable
@@ -63,3 +64,15 @@ def one_of(value, name: str, allowed: Iterable):
     if value not in allowed:
         raise ValueError(f"{name} must be one of {', '.join(str(a) for a in allowed)}, got {value!r}")
     return value
+
+
+@contextlib.contextmanager
+def named(name: str):
+    """Prefixes `name: ` (a flag) to the message of a ValueError or FileNotFoundError raised inside, unless the
+    message already starts with a flag: errors of a data spec then say which flag gave the spec."""
+    try:
+        yield
+    except (ValueError, FileNotFoundError) as error:
+        if str(error).startswith("--"):
+            raise
+        raise (ValueError if isinstance(error, ValueError) else FileNotFoundError)(f"{name}: {error}") from error

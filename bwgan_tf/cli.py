@@ -1,14 +1,60 @@
-"""Command-line plumbing shared by tools/: bad flags and bad arguments exit with code 2 and one clear line.
+"""Command-line plumbing shared by tools/: bad flags and bad arguments exit with code 2 and one clear line, and
+tools start quietly.
 
 absl exits with code 1 on a flag-parsing error and prints the whole help text on app.UsageError; the project's
 convention is exit code 2 with the message (which names the flag) and a pointer to --helpshort, so every tool
 starts with `cli.run(main)`.
+
+TensorFlow's C++ start-up lines (oneDNN, CUDA, TensorRT, cpu_feature_guard) and the warnings of its Python
+loggers are hidden unless the tool is given --verbose. TF_CPP_MIN_LOG_LEVEL is read when tensorflow is first
+imported, so tools import this module before anything that imports tensorflow (it imports no TensorFlow itself).
 """
+import logging
+import os
+import re
 import sys
+import warnings
 
 from absl import app, flags
+from absl import logging as absl_logging
 
 HELP_POINTER = "Pass --helpshort or --helpfull to see help on flags."
+_NOISY_LOGGERS = ("tensorflow", "absl")
+
+flags.DEFINE_bool("verbose", False, "Show TensorFlow's start-up log lines and its Python warnings.")
+
+
+def verbose_in(argv) -> bool:
+    """Whether argv (before absl parses it) asks for --verbose; the last --verbose / --noverbose wins."""
+    verbose = False
+    for arg in argv[1:]:
+        if arg == "--":
+            break
+        name, _, value = arg.lstrip("-").partition("=")
+        if name == "verbose":
+            verbose = value.lower() in ("", "true", "t", "1", "yes")
+        elif name == "noverbose":
+            verbose = False
+    return verbose
+
+
+def quiet(verbose: bool, flags_parsed: bool = False) -> None:
+    """Unless verbose: TensorFlow's C++ logging off (an explicit TF_CPP_MIN_LOG_LEVEL is kept), its Python
+    loggers at ERROR and the Python warnings of TensorFlow / Keras modules ignored; bwgan_tf's own log records
+    still show. Once flags are parsed, absl's verbosity goes to ERROR too: app.run sets it to INFO, and
+    TensorFlow's SavedModel writer restores that level after silencing it for a moment."""
+    if verbose:
+        return
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    for name in _NOISY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.ERROR)
+    logging.getLogger("bwgan_tf").setLevel(logging.INFO)
+    warnings.filterwarnings("ignore", module=r"(tensorflow|tf_keras|keras)")
+    if flags_parsed:
+        absl_logging.set_verbosity(absl_logging.ERROR)
+
+
+quiet(verbose_in(sys.argv))
 
 
 def usage_error(message: str) -> app.UsageError:
@@ -17,7 +63,8 @@ def usage_error(message: str) -> app.UsageError:
 
 
 def _fail(message: str) -> None:
-    sys.stderr.write(f"{message}\n{HELP_POINTER}\n")
+    one_line = re.sub(r"\s*\n\s*", " ", message.strip())
+    sys.stderr.write(f"{one_line}\n{HELP_POINTER}\n")
     sys.exit(2)
 
 
@@ -33,6 +80,7 @@ def run(main) -> None:
     prints its message and exits with code 2."""
 
     def main_with_usage_errors(argv):
+        quiet(flags.FLAGS.verbose, flags_parsed=True)
         try:
             return main(argv)
         except (app.UsageError, ValueError, FileNotFoundError) as error:

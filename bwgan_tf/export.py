@@ -56,6 +56,14 @@ class GeneratorModule(tf.Module):
                 "max_samples": tf.constant(self.max_samples, tf.int32)}
 
 
+def check_saved_model(path, name: str = "--saved_model") -> str:
+    """`path` when it is a SavedModel folder (holds saved_model.pb); else a ValueError naming `name`."""
+    if not os.path.isfile(os.path.join(path, "saved_model.pb")):
+        why = "no saved_model.pb in it" if os.path.isdir(path) else "no such folder"
+        raise ValueError(f"{name}: no SavedModel at {path!r} ({why}); give a folder written by tools/export.py")
+    return path
+
+
 def export_generator(generator: tf.keras.Model, export_dir: str, *, latent_dim: int, max_samples: int = 1024,
                      overwrite: bool = False, metadata: dict = None) -> str:
     """Writes the SavedModel of ``generator`` to export_dir atomically and returns export_dir.

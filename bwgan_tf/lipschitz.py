@@ -182,7 +182,10 @@ def resolve_lambda_gamma(space, lam, gamma, images=None) -> Tuple[float, float]:
     if auto:
         if images is None or len(images) < MIN_HEURISTIC_IMAGES:
             got = 0 if images is None else len(images)
-            raise ValueError(f"{' and '.join(auto)}=auto needs at least {MIN_HEURISTIC_IMAGES} real images, got {got}")
+            flags, kind = [f"--{name}" for name in auto], "numbers" if len(auto) > 1 else "a number"
+            raise ValueError(f"{'/'.join(flags)}=auto: the section 3.2 heuristic needs at least "
+                             f"{MIN_HEURISTIC_IMAGES} real images to estimate E||X||_B, the data has {got}; give "
+                             f"{' and '.join(flags)} as {kind} (e.g. --lam=10 --gamma=1, WGAN-GP's values for l2)")
         heuristic = dict(zip(("lam", "gamma"), spaces.heuristic_lambda_gamma(space, images)))
         values.update({name: heuristic[name] for name in auto})
     return (checks.number_or_auto(values["lam"], "lam"), checks.number_or_auto(values["gamma"], "gamma", positive=True))

@@ -184,7 +184,7 @@ def run(name: str, output_dir: str, *, data_path: str = SUBSET, only=None, steps
     extractor = metrics.fid_extractor(precision=fid_precision)
     reference = chosen.reference(data_path)
     references = {split: metrics.reference_statistics(reference, extractor, split=split, num=metrics.sets.ALL,
-                                                      cache_dir=files.cache_dir("reference"))
+                                                      cache_dir=files.cache_dir("reference"), what="--data")
                   for split in ("train", "test")}
     for config in configs.values():
         if train_runs:

@@ -150,3 +150,22 @@ def test_export_and_sample_tools(trained_run, tmp_path, project_root):
     assert tool("export.py", f"--run_dir={trained_run}", f"--export_dir={target}").returncode == 2  # exists
     assert tool("export.py", f"--export_dir={target}").returncode == 2  # --run_dir missing
     assert tool("sample.py", f"--saved_model={target}").returncode == 2  # neither --png nor --npz
+    for name, args, message in (
+            ("sample.py", [f"--saved_model={target}", "--num=1025", f"--npz={npz}"],
+             f"--num: '{target}' serves at most 1024 samples (its max_samples), got 1025; ask for fewer or export "
+             "again with tools/export.py --max_samples=1025"),
+            ("sample.py", [f"--saved_model={target}", f"--png={tmp_path}"],
+             f"--png: '{tmp_path}' is a directory; give the path of a file to write"),
+            ("export.py", [f"--run_dir={trained_run}", f"--export_dir={tmp_path / 'other'}",
+                           f"--checkpoint={trained_run}/checkpoints/ckpt-99"],
+             f"--checkpoint: no checkpoint '{trained_run}/checkpoints/ckpt-99' (no ckpt-99.index); "
+             f"{trained_run}/checkpoints holds ckpt-3, or leave --checkpoint out for the latest")):
+        result = tool(name, *args)
+        assert result.returncode == 2 and result.stderr.splitlines()[-2] == message, result.stderr[-2000:]
+
+
+def test_check_saved_model_names_the_flag(tmp_path):
+    with pytest.raises(ValueError, match=r"^--saved_model: no SavedModel at .* \(no such folder\)"):
+        export.check_saved_model(str(tmp_path / "missing"))
+    with pytest.raises(ValueError, match=r"^--samples: no SavedModel at .* \(no saved_model.pb in it\)"):
+        export.check_saved_model(str(tmp_path), "--samples")

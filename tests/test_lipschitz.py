@@ -146,7 +146,9 @@ def test_resolve_lambda_gamma_auto_uses_the_section_3_2_heuristic(cifar_images):
     (lambda: lipschitz.GradientPenalty("l2", gamma=0), "gamma"),
     (lambda: lipschitz.WeightClipping(0), "clip"),
     (lambda: lipschitz.GradientPenalty("l3"), "space spec"),
-    (lambda: lipschitz.resolve_lambda_gamma("l2", "auto", 1.0, np.zeros((10, 2))), "at least 2000"),
+    (lambda: lipschitz.resolve_lambda_gamma("l2", "auto", 1.0, np.zeros((10, 2))),
+     r"^--lam=auto: .* at least 2000 .* has 10; give --lam as a number"),
+    (lambda: lipschitz.resolve_lambda_gamma("l2", "auto", "auto", None), "give --lam and --gamma as numbers"),
     (lambda: lipschitz.resolve_lambda_gamma("l2", "big", 1.0), "lam must be"),
 ])
 def test_bad_arguments_raise_value_errors_naming_them(make, argument):

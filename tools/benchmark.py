@@ -58,6 +58,8 @@ def run_suites(names, quick: bool) -> dict:
 def main(argv):
     if len(argv) > 1:
         raise cli.usage_error(f"unexpected arguments: {' '.join(argv[1:])}")
+    if FLAGS.output:
+        files.check_output(FLAGS.output, "--output")
     results = run_suites(FLAGS.suites, FLAGS.quick)
     text = json.dumps(results, indent=None if FLAGS.json else 2, sort_keys=True)
     if FLAGS.output:

@@ -53,6 +53,8 @@ def main(argv):
     unknown = [d for d in FLAGS.datasets if d not in DATASETS]
     if unknown or not FLAGS.datasets:
         raise ValueError(f"--datasets: unknown {', '.join(unknown) or '(none given)'}; known: {', '.join(DATASETS)}")
+    if FLAGS.output:
+        files.check_output(FLAGS.output, "--output")
     from bwgan_tf.lab import estimation, pairs  # after the cheap checks: those exit before TensorFlow loads
 
     bad = [m for m in FLAGS.methods if m not in estimation.METHODS]

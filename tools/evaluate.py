@@ -10,11 +10,10 @@ once); is needs the logits of TF-GAN's TF-Hub module (--inception=PATH). --class
 and its results are named after it (cs_/fd_/kd_<name>), never IS/FID/KID.
 """
 import json
-import os
 
 from absl import flags
 
-from bwgan_tf import checks, cli, files, metrics
+from bwgan_tf import checks, cli, export, files, metrics
 from bwgan_tf.train import run_dir as train_run_dir
 
 FLAGS = flags.FLAGS
@@ -61,11 +60,14 @@ def main(argv):
     if len(given) != 1:
         raise cli.usage_error(f"give exactly one of --samples, --run_dir and --saved_model (got {given or 'none'})")
     spec = FLAGS.samples or FLAGS.run_dir or FLAGS.saved_model
-    if FLAGS.saved_model and not os.path.isfile(os.path.join(spec, "saved_model.pb")):
-        raise ValueError(f"--saved_model: no SavedModel at {spec!r} (no saved_model.pb)")
+    if FLAGS.saved_model:
+        export.check_saved_model(spec)
+    if FLAGS.output:
+        files.check_output(FLAGS.output, "--output")
     if FLAGS.run_dir and not train_run_dir.exists(spec):
         raise ValueError(f"--run_dir: no config.json in {spec!r}")
-    sampler = metrics.open_generator(spec, FLAGS.checkpoint)
+    with checks.named(given[0]):
+        sampler = metrics.open_generator(spec, FLAGS.checkpoint)
     reference = FLAGS.reference or (train_run_dir.read_config(spec)["dataset"] if train_run_dir.exists(spec) else None)
     needing = metrics.needing_reference(names)
     if reference is None and needing:
@@ -74,7 +76,9 @@ def main(argv):
                                           inception=FLAGS.inception, allow_download=FLAGS.download_inception,
                                           metrics=names, fid_precision=FLAGS.fid_precision)
     common = dict(data_dir=FLAGS.data_dir, batch_size=FLAGS.batch_size, kid_samples=FLAGS.kid_samples)
-    if sampler is not None and (reference is None or metrics.open_generator(reference) is None):
+    with checks.named("--reference"):
+        reference_is_data = reference is None or metrics.open_generator(reference) is None
+    if sampler is not None and reference_is_data:
         num = checks.integer(FLAGS.num_samples or 50_000, "--num_samples", minimum=2)
         if "is" in names and num < FLAGS.splits:
             raise ValueError(f"--num_samples must be >= --splits ({FLAGS.splits}), got {num}")
@@ -84,9 +88,10 @@ def main(argv):
     else:
         samples = metrics.set_statistics(spec, extractor, num=FLAGS.num_samples, split=FLAGS.samples_split,
                                          seed=FLAGS.seed, cache_dir=FLAGS.cache_dir or None,
-                                         checkpoint=FLAGS.checkpoint, **common)
+                                         checkpoint=FLAGS.checkpoint, what=given[0], **common)
         real = metrics.set_statistics(reference, extractor, num=FLAGS.reference_num, split=FLAGS.reference_split,
-                                      seed=FLAGS.seed + 1, cache_dir=FLAGS.cache_dir or None, **common)
+                                      seed=FLAGS.seed + 1, cache_dir=FLAGS.cache_dir or None, what="--reference",
+                                      **common)
         result = metrics.compare(samples, real, names, extractor)
     result.update(samples=spec, reference=reference, seed=FLAGS.seed)
     text = json.dumps(result, sort_keys=True)

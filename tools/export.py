@@ -5,7 +5,8 @@
 """
 from absl import flags
 
-from bwgan_tf import cli, export, train
+from bwgan_tf import cli, export, files, train
+from bwgan_tf.train import run_dir as train_run_dir
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("run_dir", None, "Training run directory.")
@@ -19,6 +20,10 @@ flags.mark_flags_as_required(["run_dir", "export_dir"])
 def main(argv):
     if len(argv) > 1:
         raise cli.usage_error(f"unexpected arguments: {' '.join(argv[1:])}")
+    if not train_run_dir.exists(FLAGS.run_dir):
+        raise ValueError(f"--run_dir: {FLAGS.run_dir!r} holds no config.json (not a bwgan_tf run directory)")
+    if FLAGS.checkpoint:
+        files.check_checkpoint(FLAGS.checkpoint)
     generator, config = train.load_generator(FLAGS.run_dir, FLAGS.checkpoint)
     metadata = {k: getattr(config, k) for k in ("dataset", "space", "lipschitz", "architecture", "preset")}
     path = export.export_generator(generator, FLAGS.export_dir, latent_dim=config.latent_dim,

@@ -14,7 +14,7 @@ import sys
 
 from absl import flags
 
-from bwgan_tf import cli
+from bwgan_tf import cli, files
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("run_dir", None, "A training run directory (bwgan_tf.train.load_model).")
@@ -52,6 +52,8 @@ def main(argv):
         from bwgan_tf import train
         if not train.run_dir.exists(FLAGS.run_dir):
             raise ValueError(f"--run_dir: no config.json in {FLAGS.run_dir!r}")
+        if FLAGS.checkpoint:
+            files.check_checkpoint(FLAGS.checkpoint)
         model, _ = train.load_model(FLAGS.run_dir, checkpoint=FLAGS.checkpoint)
         critic, source = model.critic, FLAGS.run_dir
     else:

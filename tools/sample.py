@@ -6,15 +6,14 @@
 import io
 
 import numpy as np
-import tensorflow as tf
 from absl import flags
 
-from bwgan_tf import cli, files, images
+from bwgan_tf import cli, export, files, images
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("saved_model", None, "An export of tools/export.py.")
 flags.DEFINE_string("run_dir", None, "Or a training run directory (its EMA generator).")
-flags.DEFINE_integer("num", 64, "Number of samples.", lower_bound=1)
+flags.DEFINE_integer("num", 64, "Number of samples (an export serves at most its max_samples).", lower_bound=1)
 flags.DEFINE_integer("seed", 0, "Seed of the latent vectors.")
 flags.DEFINE_string("png", None, "PNG grid to write.")
 flags.DEFINE_string("npz", None, ".npz to write (images: uint8 [N, H, W, C]).")
@@ -22,10 +21,16 @@ flags.DEFINE_string("npz", None, ".npz to write (images: uint8 [N, H, W, C]).")
 
 def samples_uint8(saved_model=None, run_dir=None, num=64, seed=0) -> np.ndarray:
     """uint8 [num, H, W, C] samples, the same for the same seed from a SavedModel or the run it came from."""
+    import tensorflow as tf  # after bwgan_tf.cli, which quiets TensorFlow's start-up
+
     if (saved_model is None) == (run_dir is None):
         raise ValueError("give exactly one of --saved_model and --run_dir")
     if saved_model is not None:
-        loaded = tf.saved_model.load(saved_model)
+        loaded = tf.saved_model.load(export.check_saved_model(saved_model))
+        limit = int(loaded.signatures["latent"]()["max_samples"]) if "latent" in loaded.signatures else num
+        if num > limit:
+            raise ValueError(f"--num: {saved_model!r} serves at most {limit} samples (its max_samples), got {num}; "
+                             f"ask for fewer or export again with tools/export.py --max_samples={num}")
         return loaded.signatures["serving_default"](num_samples=tf.constant(num, tf.int32),
                                                     seed=tf.constant(seed, tf.int64))["images"].numpy()
     from bwgan_tf import train
@@ -41,6 +46,9 @@ def main(argv):
         raise cli.usage_error(f"unexpected arguments: {' '.join(argv[1:])}")
     if not (FLAGS.png or FLAGS.npz):
         raise cli.usage_error("give --png and/or --npz")
+    for name in ("png", "npz"):  # checked before sampling, so that no work is lost
+        if getattr(FLAGS, name):
+            files.check_output(getattr(FLAGS, name), f"--{name}")
     batch = samples_uint8(FLAGS.saved_model, FLAGS.run_dir, FLAGS.num, FLAGS.seed)
     if FLAGS.png:
         images.write_png(FLAGS.png, images.grid(batch))

@@ -13,7 +13,7 @@ import time
 
 from absl import flags
 
-from bwgan_tf import checks, cli, metrics
+from bwgan_tf import checks, cli, files, metrics
 
 DEFAULT_DATA = pathlib.Path(__file__).resolve().parents[2] / "shared" / "data" / "cifar10_subset.npz"
 
@@ -38,6 +38,7 @@ def main(argv):
         checks.positive_int(getattr(FLAGS, name), f"--{name}")
     if not FLAGS.output.endswith(".keras"):
         raise ValueError(f"--output must end with .keras, got {FLAGS.output!r}")
+    files.check_output(FLAGS.output, "--output")
     start = time.perf_counter()
     model, accuracy = metrics.train_classifier(
         FLAGS.data, epochs=FLAGS.epochs, batch_size=FLAGS.batch_size, width=FLAGS.width,

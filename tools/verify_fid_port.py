@@ -21,7 +21,6 @@ import time
 
 import numpy as np
 import scipy.linalg
-import tensorflow as tf
 from absl import flags
 
 from bwgan_tf import cli, files
@@ -94,6 +93,8 @@ class TorchNet:
 
 
 def keras_net(cache_dir, policy):
+    import tensorflow as tf  # imported after bwgan_tf.cli, which quiets its start-up logs
+
     tf.keras.mixed_precision.set_global_policy(policy)
     try:
         model = fid_inception.set_weights(fid_inception.build_model(), fid_inception.weights_path(cache_dir))

@@ -41,7 +41,7 @@ def load(spec, split: str = "train", batch_size: int = 64, data_dir: Optional[st
     if kind == "toy":
         return _options(toy.dataset(argument, batch_size, seed, params, start=start_batch).prefetch(auto))
     if kind == "npz":
-        array = sources.npz_array(argument, split)
+        array = sources.npz_array(argument, split, params.get("range"))
         constant = tf.constant(array)
         ds = _indices(array.shape[0], seed, shuffle, repeat, start_batch * batch_size)
         ds = ds.batch(batch_size, drop_remainder=drop_remainder)

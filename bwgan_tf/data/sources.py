@@ -5,10 +5,14 @@ import os
 import numpy as np
 import tensorflow as tf
 
+from bwgan_tf import files, progress
+
 TFDS = {"cifar10": ("cifar10", 32), "celeb_a": ("celeb_a", 64), "lsun_bedroom": ("lsun/bedroom", 64)}
 CELEBA_CROP = 108  # central 108x108 of the 178x218 CelebA image (DCGAN / BEGAN practice)
 _IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg")
 _LOG = logging.getLogger(__name__)
+_VERIFIED = {}  # (file, size, mtime_ns) -> whether PIL reads it
+PROGRESS_EVERY_S = 10.0
 
 
 def to_unit(images):
@@ -67,22 +71,36 @@ def decoded(image):
     return image
 
 
-def folder_files(path):
-    """Sorted image paths under `path` that PIL can open, and the number skipped as unreadable."""
+def _readable(file) -> bool:
+    """Whether PIL can open and verify `file`; remembered per (file, size, mtime), so each file is opened once."""
     from PIL import Image
 
+    stat = os.stat(file)
+    key = (file, stat.st_size, stat.st_mtime_ns)
+    if key not in _VERIFIED:
+        try:
+            with Image.open(file) as image:
+                image.verify()
+            _VERIFIED[key] = True
+        except Exception:  # noqa: BLE001  (PIL raises many types for corrupt files)
+            _VERIFIED[key] = False
+    return _VERIFIED[key]
+
+
+def folder_files(path):
+    """Sorted image paths under `path` that PIL can open (the others are skipped and counted in a warning); a
+    progress line on stderr every PROGRESS_EVERY_S while a large folder is checked."""
     if not os.path.isdir(path):
         raise ValueError(f"folder spec: {path!r} is not a directory")
     candidates = sorted(os.path.join(root, f) for root, _, files in os.walk(path) for f in files
                         if f.lower().endswith(_IMAGE_EXTENSIONS))
-    good, bad = [], 0
+    good, report = [], progress.Progress(f"checking the images of folder {path}", len(candidates), PROGRESS_EVERY_S)
     for file in candidates:
-        try:
-            with Image.open(file) as image:
-                image.verify()
+        if _readable(file):
             good.append(file)
-        except Exception:  # noqa: BLE001  (PIL raises many types for corrupt files)
-            bad += 1
+        report.update(1)
+    report.done()
+    bad = len(candidates) - len(good)
     if bad:
         _LOG.warning("folder %s: skipped %d unreadable or corrupt image file(s) of %d", path, bad, len(candidates))
     if not good:
@@ -91,10 +109,13 @@ def folder_files(path):
     return good
 
 
-def npz_array(path, split):
-    if not os.path.isfile(path):
-        raise ValueError(f"npz spec: no such file {path!r}")
-    with np.load(path) as archive:
+def npz_array(path, split, value_range=None):
+    """The images of an .npz spec as uint8 or float32 in [-1, 1], NHWC.
+
+    Float arrays must lie in [-1, 1]; float arrays inside [0, 1] are refused unless `value_range` ((0, 1) or
+    (-1, 1), the spec's range= option) says which they are, since reading [0, 1] images as [-1, 1] would silently
+    turn them grey to white."""
+    with files.open_npz(path, "npz spec") as archive:
         keys = list(archive.files)
         if not keys:
             raise ValueError(f"npz spec: {path!r} holds no arrays")
@@ -111,11 +132,20 @@ def npz_array(path, split):
     if array.ndim != 4 or array.shape[0] == 0:
         raise ValueError(f"npz spec: array {key!r} in {path!r} must be non-empty NHWC, got shape {array.shape}")
     if array.dtype == np.uint8:
+        if value_range:
+            raise ValueError(f"npz spec: range= applies to float arrays; {key!r} in {path!r} is uint8 (0..255)")
         return array
     if not np.issubdtype(array.dtype, np.floating):
         raise ValueError(f"npz spec: array {key!r} must be uint8 or float, got {array.dtype}")
     low, high = float(array.min()), float(array.max())
-    if not (np.isfinite(low) and np.isfinite(high)) or low < -1.0 - 1e-4 or high > 1.0 + 1e-4:
-        raise ValueError(f"npz spec: float array {key!r} must lie in [-1, 1], found [{low:g}, {high:g}]; "
-                         f"store uint8 or rescale")
+    lower, upper = value_range or (-1.0, 1.0)
+    if not (np.isfinite(low) and np.isfinite(high)) or low < lower - 1e-4 or high > upper + 1e-4:
+        raise ValueError(f"npz spec: float array {key!r} must lie in [{lower:g}, {upper:g}], found "
+                         f"[{low:g}, {high:g}]; store uint8 or rescale")
+    if value_range is None and low >= 0.0:
+        raise ValueError(f"npz spec: float array {key!r} in {path!r} lies in [{low:g}, {high:g}], inside [0, 1], "
+                         f"and would be read as [-1, 1] images; state its range: npz:{path}:range=0,1 for [0, 1] "
+                         f"images, npz:{path}:range=-1,1 to take the values as they are")
+    if value_range == (0.0, 1.0):
+        array = array * 2.0 - 1.0
     return array.astype(np.float32)

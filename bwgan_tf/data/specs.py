@@ -7,8 +7,10 @@ Specs (``KNOWN_SPECS``):
 * ``lsun_bedroom``: TFDS ``lsun/bedroom``; shorter side resized to 64, then a central 64x64 crop (WGAN paper).
 * ``folder:PATH``: any tree of PNG/JPEG files of any size; shorter side to ``image_size`` (default 64), central
   crop. Unreadable files are skipped and counted in a warning.
-* ``npz:PATH``: NHWC arrays; key ``x_train`` / ``x_test`` for split train / test, else the only (first) array.
-  uint8 is mapped to [-1, 1]; floats must already lie in [-1, 1].
+* ``npz:PATH[:range=0,1|:range=-1,1]``: NHWC arrays; key ``x_train`` / ``x_test`` for split train / test, else
+  the only (first) array. uint8 is mapped to [-1, 1]; floats must lie in [-1, 1]. Floats inside [0, 1] are
+  refused unless the spec states their range: ``range=0,1`` maps them to [-1, 1], ``range=-1,1`` takes them as
+  they are (reading [0, 1] images as [-1, 1] would silently make them grey to white).
 * ``toy:8gaussians``, ``toy:25gaussians``, ``toy:swissroll``, ``toy:parallel_lines[:theta=T]``
   (see bwgan_tf.data.toy).
 """
@@ -19,22 +21,29 @@ import numpy as np
 from bwgan_tf import checks
 from bwgan_tf.data import sources, toy
 
-KNOWN_SPECS = ("cifar10", "celeb_a", "lsun_bedroom", "folder:PATH", "npz:PATH", "toy:8gaussians",
+KNOWN_SPECS = ("cifar10", "celeb_a", "lsun_bedroom", "folder:PATH", "npz:PATH[:range=0,1]", "toy:8gaussians",
                "toy:25gaussians", "toy:swissroll", "toy:parallel_lines[:theta=T]")
 SPLITS = ("train", "test", "validation")
+NPZ_RANGES = {"0,1": (0.0, 1.0), "-1,1": (-1.0, 1.0)}
 
 
 def _known() -> str:
     return ", ".join(KNOWN_SPECS)
 
 
-def parse(spec) -> Tuple[str, str, Dict[str, float]]:
-    """spec -> (kind, argument, params); kind in tfds names, 'folder', 'npz', 'toy'."""
+def parse(spec) -> Tuple[str, str, Dict[str, object]]:
+    """spec -> (kind, argument, params); kind in tfds names, 'folder', 'npz', 'toy'; npz params: {'range': (lo, hi)}
+    when the spec states one."""
     if not isinstance(spec, str) or not spec:
         raise ValueError(f"dataset spec must be a non-empty string, got {spec!r}; known specs: {_known()}")
     if spec in sources.TFDS:
         return spec, "", {}
     kind, sep, rest = spec.partition(":")
+    if kind == "npz" and ":range=" in rest:
+        path, _, value = rest.rpartition(":range=")
+        if value not in NPZ_RANGES or not path:
+            raise ValueError(f"dataset spec {spec!r}: range must be one of {', '.join(NPZ_RANGES)}, got {value!r}")
+        return kind, path, {"range": NPZ_RANGES[value]}
     if kind in ("folder", "npz") and sep and rest:
         return kind, rest, {}
     if kind == "toy" and sep:
@@ -66,18 +75,38 @@ def check_arguments(split, batch_size, image_size, seed):
 
 def sample_shape(spec, image_size: Optional[int] = None) -> tuple:
     """Shape of one sample: (32, 32, 3) for cifar10, (64, 64, 3) for celeb_a / lsun / folders, (2,) for toys."""
-    kind, argument, _ = parse(spec)
+    kind, argument, params = parse(spec)
     if image_size is not None:
         checks.positive_int(image_size, "image_size")
     if kind == "toy":
         return (2,)
     if kind == "npz":
-        shape = sources.npz_array(argument, "train").shape[1:]
+        shape = sources.npz_array(argument, "train", params.get("range")).shape[1:]
         if len(shape) == 2:
             shape = shape + (1,)
         return (image_size, image_size, shape[2]) if image_size else tuple(int(d) for d in shape)
     size = image_size or (sources.TFDS[kind][1] if kind in sources.TFDS else 64)
     return (size, size, 3)
+
+
+def num_images(spec, split: str = "train") -> Optional[int]:
+    """The number of images of an npz or folder spec's split; None for TFDS and toy specs."""
+    kind, argument, params = parse(spec)
+    if kind == "npz":
+        return int(sources.npz_array(argument, split, params.get("range")).shape[0])
+    if kind == "folder":
+        return len(sources.folder_files(argument))
+    return None
+
+
+def repeat_warning(spec, num_images: Optional[int], batch_size: int, n_critic: int) -> Optional[str]:
+    """A one-line warning when a data set holds fewer images than one generator step reads (batch_size * n_critic),
+    so that images repeat within a step; None otherwise (or when num_images is unknown)."""
+    needed = checks.positive_int(batch_size, "batch_size") * checks.positive_int(n_critic, "n_critic")
+    if num_images is None or num_images >= needed:
+        return None
+    return (f"warning: dataset {spec} has {num_images} images, fewer than one training step reads (batch_size "
+            f"{batch_size} x n_critic {n_critic} = {needed}), so images repeat within a step")
 
 
 def toy_modes(spec) -> Tuple[np.ndarray, float]:

@@ -13,7 +13,7 @@ from typing import Callable, Optional
 import numpy as np
 import tensorflow as tf
 
-from bwgan_tf import checks, spaces
+from bwgan_tf import checks, files, spaces
 
 SECOND_DISTRIBUTIONS = ("half", "noise:STD")
 
@@ -67,11 +67,10 @@ def parallel_lines_pair(theta: float) -> Pair:
 
 def load_cifar_images(path) -> np.ndarray:
     """x_train of an npz (uint8 [N, H, W, C]) as float32 in [-1, 1]."""
-    try:
-        with np.load(path) as data:
-            images = data["x_train"]
-    except (OSError, KeyError) as error:
-        raise ValueError(f"cifar_path must be an .npz with x_train uint8 [N, H, W, C]; {path}: {error}") from None
+    with files.open_npz(path, "cifar_path") as data:
+        if "x_train" not in data.files:
+            raise ValueError(f"cifar_path must be an .npz with x_train uint8 [N, H, W, C]; {path} has {data.files}")
+        images = data["x_train"]
     if images.ndim != 4:
         raise ValueError(f"cifar_path {path}: x_train must be [N, H, W, C], got shape {images.shape}")
     return images.astype(np.float32) / 127.5 - 1.0

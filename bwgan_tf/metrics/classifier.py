@@ -5,11 +5,13 @@ features.keras_extractor (--classifier=PATH) uses its 'features' layer and logit
 after it (cs_/fd_/kd_<name>), never IS/FID/KID.
 """
 import os
+import sys
+import time
 
 import numpy as np
 import tensorflow as tf
 
-from bwgan_tf import checks, files
+from bwgan_tf import checks, files, progress
 
 
 def build_classifier(image_shape=(32, 32, 3), *, num_classes=10, width=32, feature_dim=128, seed=0) -> tf.keras.Model:
@@ -36,9 +38,7 @@ def load_labelled_npz(path):
     """(x_train, y_train, x_test, y_test) from an .npz with x_*/y_* arrays; images as float32 in [-1, 1].
 
     Uses x_train/x_test when present; otherwise the first x_<split> is split 90/10 into train and test."""
-    if not os.path.isfile(path):
-        raise ValueError(f"--data: no file at {path!r}")
-    with np.load(path) as data:
+    with files.open_npz(path, "--data") as data:
         arrays = {k: data[k] for k in data.files}
     splits = sorted(k[2:] for k in arrays if k.startswith("x_") and f"y_{k[2:]}" in arrays)
     if not splits:
@@ -58,9 +58,29 @@ def load_labelled_npz(path):
     return x[:cut], y[:cut], x[cut:], y[cut:]
 
 
+class EpochProgress(tf.keras.callbacks.Callback):
+    """One line per epoch on `stream` (default stderr): loss, accuracy, time so far and the ETA."""
+
+    def __init__(self, epochs, stream=None):
+        super().__init__()
+        self.epochs, self.stream = epochs, stream or sys.stderr
+
+    def on_train_begin(self, logs=None):
+        self.start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs, elapsed = logs or {}, time.perf_counter() - self.start
+        eta = elapsed / (epoch + 1) * (self.epochs - epoch - 1)
+        self.stream.write(f"classifier: epoch {epoch + 1}/{self.epochs}, loss {logs.get('loss', float('nan')):.4f}, "
+                          f"accuracy {logs.get('accuracy', float('nan')):.4f} ({progress.duration(elapsed)}, "
+                          f"ETA {progress.duration(eta)})\n")
+        self.stream.flush()
+
+
 def train_classifier(path, *, epochs=12, batch_size=128, width=32, feature_dim=128, learning_rate=2e-3,
-                     max_train=None, max_test=None, seed=0, verbose=0):
-    """Trains build_classifier on an .npz of labelled images (random flips); returns (model, test_accuracy)."""
+                     max_train=None, max_test=None, seed=0, verbose=0, progress_stream=None):
+    """Trains build_classifier on an .npz of labelled images (random flips); returns (model, test_accuracy).
+    A line per epoch goes to progress_stream (default stderr)."""
     epochs, batch_size = checks.positive_int(epochs, "epochs"), checks.positive_int(batch_size, "batch_size")
     x_train, y_train, x_test, y_test = load_labelled_npz(path)
     if max_train:
@@ -78,7 +98,7 @@ def train_classifier(path, *, epochs=12, batch_size=128, width=32, feature_dim=1
     flip = tf.keras.layers.RandomFlip("horizontal", seed=seed)
     train = (tf.data.Dataset.from_tensor_slices((x_train, y_train)).shuffle(len(x_train), seed=seed)
              .batch(batch_size).map(lambda x, y: (flip(x, training=True), y)))
-    model.fit(train, epochs=epochs, verbose=verbose)
+    model.fit(train, epochs=epochs, verbose=verbose, callbacks=[EpochProgress(epochs, progress_stream)])
     _, accuracy = model.evaluate(x_test, y_test, batch_size=256, verbose=0)
     return model, float(accuracy)
 

@@ -257,6 +257,7 @@ def _saved_model_extractor(path, *, layer, name) -> FeatureExtractor:
     if "serving_default" not in loaded.signatures:
         raise ValueError(f"--classifier: {path!r} is neither a Keras model nor a SavedModel with serving_default")
     signature = loaded.signatures["serving_default"]
+    _check_image_input(path, loaded.signatures)
     input_name = next(iter(signature.structured_input_signature[1]))
     keys = list(signature.structured_outputs)
     feature_key = layer or next((k for k in keys if k != "logits"), None)
@@ -271,6 +272,22 @@ def _saved_model_extractor(path, *, layer, name) -> FeatureExtractor:
     fn.keep_alive = loaded
     return FeatureExtractor(name, fn, has_logits=has_logits,
                             fingerprint=weights_fingerprint(getattr(loaded, "variables", ())))
+
+
+def _check_image_input(path, signatures) -> None:
+    """ValueError unless serving_default takes one float image batch [N, H, W, C] (an exported generator, whose
+    serving_default takes num_samples and seed, is named as such)."""
+    inputs = signatures["serving_default"].structured_input_signature[1]
+    spec = next(iter(inputs.values())) if len(inputs) == 1 else None
+    if spec is not None and spec.dtype.is_floating and spec.shape.rank in (None, 4):
+        return
+    if {"generate", "latent"} <= set(signatures):
+        raise ValueError(f"--classifier: {path!r} is a generator exported by tools/export.py, not a classifier; give "
+                         "a classifier (e.g. a .keras file of tools/train_classifier.py), or score the generator "
+                         "with --saved_model")
+    described = ", ".join(f"{k} {v.dtype.name} {v.shape}" for k, v in inputs.items())
+    raise ValueError(f"--classifier: {path!r} is not an image classifier: its serving_default takes {described}, "
+                     "not one float image batch [N, H, W, C]")
 
 
 def random_extractor(image_shape=(32, 32, 3), *, feature_dim=16, num_classes=10, seed=0,

@@ -50,10 +50,16 @@ def check_not_degenerate(stats: "ReferenceStats", extractor_name: str, what: str
                          "point, so FID/KID would be near zero whatever the images; use another extractor or layer")
 
 
-def _real_batches(spec, num, split, data_dir, batch_size):
+def _real_batches(spec, num, split, data_dir, batch_size, what):
+    """The first `num` images of a data spec in batches; the spec's errors start with `what` (the flag)."""
     from bwgan_tf import data  # imported here: evaluation of generated samples alone needs no data pipeline
-    dataset = data.load(spec, split=split, batch_size=batch_size, data_dir=data_dir, repeat=False, shuffle=False,
-                        drop_remainder=False)
+    with checks.named(what):
+        dataset = data.load(spec, split=split, batch_size=batch_size, data_dir=data_dir, repeat=False, shuffle=False,
+                            drop_remainder=False)
+    return _head(dataset, num)
+
+
+def _head(dataset, num):
     seen = 0
     for batch in dataset:
         batch = batch[0] if isinstance(batch, (tuple, list)) else batch
@@ -70,13 +76,19 @@ def _cache_path(cache_dir, key: dict) -> str:
 
 
 def _read_cache(path, key: dict):
-    if os.path.isfile(path):
-        with np.load(path) as cached:
-            if json.loads(str(cached["key"])) == key:
-                shape = cached["image_shape"] if "image_shape" in cached.files else None
-                return ReferenceStats(cached["mean"], cached["cov"], cached["count"], cached["kid_features"],
-                                      str(cached["key"]), from_cache=True, image_shape=shape)
-    return None
+    """The cached statistics for `key`, or None (a missing, stale or unreadable cache file is a miss: it is
+    recomputed and rewritten)."""
+    if not os.path.isfile(path):
+        return None
+    try:
+        with files.open_npz(path, "reference cache") as cached:
+            if json.loads(str(cached["key"])) != key:
+                return None
+            shape = cached["image_shape"] if "image_shape" in cached.files else None
+            return ReferenceStats(cached["mean"], cached["cov"], cached["count"], cached["kid_features"],
+                                  str(cached["key"]), from_cache=True, image_shape=shape)
+    except (ValueError, KeyError, OSError, EOFError):
+        return None
 
 
 def _write_cache(path, stats: ReferenceStats) -> None:
@@ -86,7 +98,8 @@ def _write_cache(path, stats: ReferenceStats) -> None:
 
 
 def reference_statistics(real, extractor, *, num=50_000, split="train", data_dir=None, batch_size=100,
-                         kid_samples=DEFAULT_KID_SAMPLES, cache_dir=None, name=None) -> ReferenceStats:
+                         kid_samples=DEFAULT_KID_SAMPLES, cache_dir=None, name=None,
+                         what="--reference") -> ReferenceStats:
     """Feature statistics of real data, computed once and cached.
 
     Args:
@@ -97,6 +110,7 @@ def reference_statistics(real, extractor, *, num=50_000, split="train", data_dir
       cache_dir: folder of the .npz cache (None: no cache; default_cache_dir() is the shared one), keyed by
         reference, split, extractor name and weights fingerprint, num and kid_samples. KID uses the first
         kid_samples real rows: keep the data unsorted.
+      what: the flag that gave the spec `real`; the spec's errors (e.g. an empty .npz) start with it.
     """
     num = checks.integer(num, "reference_num", minimum=2)
     is_spec = isinstance(real, str)
@@ -109,7 +123,7 @@ def reference_statistics(real, extractor, *, num=50_000, split="train", data_dir
         cached = _read_cache(path, key)
         if cached is not None:
             return cached
-    batches = _real_batches(real, num, split, data_dir, batch_size) if is_spec else real
+    batches = _real_batches(real, num, split, data_dir, batch_size, what) if is_spec else real
     moments, head, seen = accumulators.MomentAccumulator(), accumulators.HeadAccumulator(kid_samples), 0
     total = num if num < 10**9 else None  # sets.ALL: every image of a data set, count unknown in advance
     shape, report = None, progress.Progress(f"features of {label or 'the reference'} ({extractor.name})", total)

@@ -3,7 +3,7 @@ clean-fid). A set spec is a data spec of bwgan_tf.data (npz:PATH, folder:PATH, a
 (its EMA generator) or an exported SavedModel."""
 import os
 
-from bwgan_tf import checks
+from bwgan_tf import checks, files
 from bwgan_tf.metrics import estimators, registry, sampling
 from bwgan_tf.metrics.reference import check_not_degenerate, check_same_images, reference_statistics
 
@@ -19,6 +19,8 @@ def open_generator(spec, checkpoint=None):
     from bwgan_tf.train import run_dir  # imported here: data and SavedModel sets need no training code
     if run_dir.exists(spec):
         from bwgan_tf.train import build
+        if checkpoint:
+            files.check_checkpoint(checkpoint)
         generator, config = build.load_generator(spec, checkpoint=checkpoint)
         return sampling.as_sampler(generator, config.latent_dim)
     if os.path.isfile(os.path.join(spec, "saved_model.pb")):
@@ -30,16 +32,18 @@ def open_generator(spec, checkpoint=None):
 
 
 def set_statistics(spec, extractor, *, num=None, split="train", data_dir=None, batch_size=100, seed=0,
-                   kid_samples=estimators.DEFAULT_KID_SAMPLES, cache_dir=None, checkpoint=None):
+                   kid_samples=estimators.DEFAULT_KID_SAMPLES, cache_dir=None, checkpoint=None, what="--samples"):
     """ReferenceStats of a set: `num` generated samples (default 50,000) of a generator, or the first `num`
-    images (default all) of a data set, in the data's order (cached by spec like any reference)."""
-    sampler = open_generator(spec, checkpoint)
+    images (default all) of a data set, in the data's order (cached by spec like any reference). Errors in the
+    spec start with `what`, the flag that gave it."""
+    with checks.named(what):
+        sampler = open_generator(spec, checkpoint)
     if sampler is not None:
         num = checks.integer(num or 50_000, "num_samples", minimum=2)
         return reference_statistics(sampler.batches(num, batch_size, seed), extractor, num=num,
                                     kid_samples=kid_samples, name=None)
     return reference_statistics(spec, extractor, num=num or ALL, split=split, data_dir=data_dir,
-                                batch_size=batch_size, kid_samples=kid_samples, cache_dir=cache_dir)
+                                batch_size=batch_size, kid_samples=kid_samples, cache_dir=cache_dir, what=what)
 
 
 def compare(samples, reference, metrics, extractor, kid_block_size=estimators.DEFAULT_KID_BLOCK_SIZE) -> dict:

@@ -41,7 +41,9 @@ def exists(run_dir: str) -> bool:
 
 
 def create(run_dir: str) -> str:
-    """Makes run_dir and its sub-folders; returns run_dir."""
+    """Makes run_dir and its sub-folders; returns run_dir. ValueError when run_dir is an existing file."""
+    if os.path.exists(run_dir) and not os.path.isdir(run_dir):
+        raise ValueError(f"output_dir: {run_dir!r} is a file, not a directory; give a new or existing run directory")
     for sub in ("", CHECKPOINTS, TENSORBOARD, SAMPLES):
         os.makedirs(os.path.join(run_dir, sub), exist_ok=True)
     return run_dir

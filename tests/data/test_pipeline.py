@@ -86,6 +86,47 @@ def test_npz_float_arrays_checked_and_single_array(tmp_path):
         data.load(f"npz:{tmp_path / 'train_only.npz'}", split="test")
 
 
+def test_empty_or_foreign_npz_is_a_value_error_naming_the_file(tmp_path):
+    (tmp_path / "empty.npz").write_bytes(b"")
+    (tmp_path / "text.npz").write_text("not an archive")
+    with pytest.raises(ValueError, match=r"npz spec: .*empty.npz.* is empty \(0 bytes\)"):
+        data.load(f"npz:{tmp_path / 'empty.npz'}")
+    with pytest.raises(ValueError, match=r"npz spec: .*text.npz.* is not a NumPy .npz archive"):
+        data.sample_shape(f"npz:{tmp_path / 'text.npz'}")
+
+
+def test_float_npz_inside_0_1_is_refused_unless_the_spec_states_its_range(tmp_path):
+    values = np.linspace(0, 1, 4 * 2 * 2 * 3, dtype=np.float32).reshape(4, 2, 2, 3)
+    np.savez(tmp_path / "unit.npz", x_train=values)
+    path = tmp_path / "unit.npz"
+    with pytest.raises(ValueError, match=f"state its range: npz:{path}:range=0,1"):
+        data.load(f"npz:{path}")
+    as_unit = next(iter(data.load(f"npz:{path}:range=0,1", batch_size=4, shuffle=False))).numpy()
+    np.testing.assert_allclose(as_unit, values * 2 - 1, atol=1e-6)
+    as_is = next(iter(data.load(f"npz:{path}:range=-1,1", batch_size=4, shuffle=False))).numpy()
+    np.testing.assert_array_equal(as_is, values)
+    assert data.sample_shape(f"npz:{path}:range=0,1") == (2, 2, 3)
+    with pytest.raises(ValueError, match="range must be one of 0,1, -1,1"):
+        data.load(f"npz:{path}:range=0,255")
+    np.savez(tmp_path / "wide.npz", x_train=values * 2 - 0.5)  # [-0.5, 1.5]: outside the stated range
+    with pytest.raises(ValueError, match=r"must lie in \[0, 1\]"):
+        data.load(f"npz:{tmp_path / 'wide.npz'}:range=0,1")
+    np.savez(tmp_path / "bytes.npz", x_train=np.zeros((2, 2, 2, 3), np.uint8))
+    with pytest.raises(ValueError, match="range= applies to float arrays"):
+        data.load(f"npz:{tmp_path / 'bytes.npz'}:range=0,1")
+
+
+def test_repeat_warning_when_the_data_is_smaller_than_one_step(tmp_path):
+    np.savez(tmp_path / "few.npz", x_train=np.zeros((100, 2, 2, 3), np.uint8))
+    spec = f"npz:{tmp_path / 'few.npz'}"
+    assert data.num_images(spec) == 100 and data.num_images("cifar10") is None
+    message = data.repeat_warning(spec, data.num_images(spec), batch_size=64, n_critic=5)
+    assert message == (f"warning: dataset {spec} has 100 images, fewer than one training step reads (batch_size 64 "
+                       "x n_critic 5 = 320), so images repeat within a step")
+    assert data.repeat_warning(spec, 100, batch_size=20, n_critic=5) is None  # exactly one step
+    assert data.repeat_warning("cifar10", None, batch_size=64, n_critic=5) is None  # size unknown
+
+
 # ------------------------------------------------------------------------------------------------ folders
 def test_folder_mixed_sizes_and_corrupt_file(tmp_path, caplog):
     from PIL import Image
@@ -103,6 +144,22 @@ def test_folder_mixed_sizes_and_corrupt_file(tmp_path, caplog):
     batches = [b.numpy() for b in ds]
     assert len(batches) == 1 and batches[0].shape == (5, 16, 16, 3)
     assert batches[0].min() >= -1.0 and batches[0].max() <= 1.0
+
+
+def test_folder_files_are_opened_once_per_process_with_progress_lines(tmp_path, monkeypatch, capsys):
+    from PIL import Image
+
+    from bwgan_tf.data import sources
+    for i in range(3):
+        Image.fromarray(np.full((8, 8, 3), i, np.uint8)).save(tmp_path / f"{i}.png")
+    opened = []
+    real_open = Image.open
+    monkeypatch.setattr(Image, "open", lambda file, *a, **k: opened.append(file) or real_open(file, *a, **k))
+    monkeypatch.setattr(sources, "PROGRESS_EVERY_S", 0.0)
+    for _ in range(2):  # e.g. the lam/gamma heuristic's read, then training's
+        assert len(sources.folder_files(str(tmp_path))) == 3
+    assert sorted(opened) == sorted(str(tmp_path / f"{i}.png") for i in range(3))
+    assert f"checking the images of folder {tmp_path}: 3/3 images" in capsys.readouterr().err
 
 
 def test_center_crop_of_a_wide_image_keeps_the_middle(tmp_path):

@@ -95,6 +95,9 @@ def test_bad_arguments(kwargs, match, tmp_path):
         estimation.make_method("gradient_penalty", lam=-1)
     with pytest.raises(ValueError, match="cifar_path"):
         pairs.load_cifar_images(tmp_path / "missing.npz")
+    (tmp_path / "empty.npz").write_bytes(b"")
+    with pytest.raises(ValueError, match=r"^cifar_path: .* is empty \(0 bytes\)"):
+        pairs.load_cifar_images(tmp_path / "empty.npz")
 
 
 def run_tool(project_root, *args):

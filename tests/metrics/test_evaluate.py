@@ -106,3 +106,24 @@ def test_reference_statistics_are_cached(tmp_path):
     metrics.reference_statistics(real, a, num=50, cache_dir=tmp_path, name="uniform")
     assert not metrics.reference_statistics(real, b, num=50, cache_dir=tmp_path, name="uniform").from_cache
     assert metrics.reference_statistics(real, a, num=50, cache_dir=tmp_path, name="uniform").from_cache
+
+
+def test_data_spec_errors_name_the_flag_that_gave_the_set(tmp_path):
+    (tmp_path / "empty.npz").write_bytes(b"")
+    spec, extractor = f"npz:{tmp_path / 'empty.npz'}", tiny_extractor([])
+    with pytest.raises(ValueError, match=r"^--samples: npz spec: .*empty.npz' is empty \(0 bytes\)"):
+        metrics.set_statistics(spec, extractor)
+    with pytest.raises(ValueError, match=r"^--reference: npz spec: .*empty.npz' is empty"):
+        metrics.set_statistics(spec, extractor, what="--reference")
+    with pytest.raises(ValueError, match=r"^--reference: npz spec: .*empty.npz' is empty"):
+        metrics.evaluate(tiny_generator(), metrics="fid", num_samples=10, extractor=extractor, reference=spec)
+
+
+def test_an_unreadable_reference_cache_file_is_recomputed(tmp_path):
+    extractor, real = tiny_extractor([]), uniform_batches(2, 25)
+    first = metrics.reference_statistics(real, extractor, num=50, cache_dir=tmp_path, name="uniform")
+    (cached,) = tmp_path.iterdir()
+    cached.write_bytes(b"")  # e.g. a disk that filled up under another program
+    again = metrics.reference_statistics(real, extractor, num=50, cache_dir=tmp_path, name="uniform")
+    assert not again.from_cache and cached.stat().st_size > 0
+    np.testing.assert_allclose(again.cov, first.cov)

@@ -83,6 +83,21 @@ def test_evaluate_saved_model_with_a_classifier(project_root, exported, classifi
         assert len(os.listdir(tmp_path / "cache")) == 1
 
 
+def test_evaluate_names_the_flag_of_an_empty_npz_and_of_a_generator_given_as_classifier(project_root, exported,
+                                                                                        classifier, tmp_path):
+    (tmp_path / "empty.npz").write_bytes(b"")
+    result = run_tool(project_root, "evaluate.py", f"--samples=npz:{tmp_path / 'empty.npz'}",
+                      f"--reference=npz:{tmp_path / 'empty.npz'}", f"--classifier={classifier}", "--cache_dir=")
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[-2] == (f"--samples: npz spec: '{tmp_path / 'empty.npz'}' is empty (0 bytes); "
+                                              "it must be a NumPy .npz archive (np.savez)")
+    result = run_tool(project_root, "evaluate.py", f"--saved_model={exported}", f"--classifier={exported}",
+                      "--metrics=fid", f"--reference=npz:{tmp_path / 'empty.npz'}")
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[-2].startswith(f"--classifier: '{exported}' is a generator exported by "
+                                                     "tools/export.py, not a classifier")
+
+
 def test_evaluate_without_inception_explains_where_to_get_it(project_root, exported, tmp_path):
     result = run_tool(project_root, "evaluate.py", f"--saved_model={exported}", "--metrics=is", "--num_samples=20",
                       env={"TFHUB_CACHE_DIR": str(tmp_path / "empty")})

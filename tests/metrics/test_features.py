@@ -6,7 +6,7 @@ import pytest
 import tensorflow as tf
 from metric_fakes import tiny_generator
 
-from bwgan_tf import metrics
+from bwgan_tf import export, metrics
 
 
 def test_keras_extractor_from_saved_classifier(tmp_path):
@@ -98,3 +98,10 @@ def test_plain_saved_model_classifier_as_extractor(tmp_path):
     assert extractor.name == "net" and extractor.has_logits
     with pytest.raises(ValueError, match="layer"):
         metrics.keras_extractor(str(tmp_path / "net"), layer="pool_9")
+
+
+def test_an_exported_generator_given_as_classifier_is_named_as_such(tmp_path):
+    path = export.export_generator(tiny_generator(), str(tmp_path / "generator"), latent_dim=4)
+    with pytest.raises(ValueError, match=r"^--classifier: .*generator' is a generator exported by tools/export.py, "
+                                         "not a classifier"):
+        metrics.keras_extractor(path)
