@@ -219,6 +219,17 @@ def test_images_the_sample_grid_cannot_draw_are_refused_before_the_first_step(tm
     assert not (tmp_path / "r").exists()
 
 
+def test_a_dataset_smaller_than_one_step_is_trained_with_a_warning(tmp_path):
+    images = np.random.default_rng(0).integers(0, 256, (10, 32, 32, 3), np.uint8)
+    np.savez(tmp_path / "ten.npz", x_train=images)
+    lines = []
+    config = train.make_config(dataset=f"npz:{tmp_path / 'ten.npz'}", width=4, latent_dim=4, lam=10.0, gamma=1.0,
+                               batch_size=4, n_critic=3, steps=1, output_dir=str(tmp_path / "r"), xla=False)
+    train.train(config, print_fn=lambda *a, **k: lines.append(a[0]))
+    assert any(line.startswith("warning: dataset npz:") and "10 images" in line and "= 12)" in line for line in lines)
+    assert saved_step(tmp_path / "r") == 1
+
+
 def test_keras_hands_the_callbacks_tensors_and_the_guard_counts_steps_without_the_model(tmp_path):
     seen = []
 
