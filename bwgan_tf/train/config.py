@@ -53,7 +53,9 @@ class TrainConfig:
     seed: int = setting(0, "Seed of initial weights, data order and training draws.")
     # execution
     xla: Union[bool, str] = setting("auto", "true | false | auto (auto: where measured faster).")
-    mixed_precision: bool = setting(False, "mixed_float16 on GPU, mixed_bfloat16 on CPU; norms stay float32.")
+    mixed_precision: Union[bool, str] = setting("auto", "true | false | auto: mixed_float16 on GPU, mixed_bfloat16 on "
+                                                "CPU, norms in float32; auto: bfloat16 for the conv models on CPUs "
+                                                "with native bfloat16 (AVX512_BF16, AMX), else float32.")
     strategy: str = setting("default", "mirrored: all visible GPUs (or virtual CPUs).", choices=lambda: STRATEGIES)
     # run directory and logging
     output_dir: Optional[str] = setting(None, "Run directory (required); an existing one is resumed.")
@@ -153,9 +155,10 @@ def _validated(config: TrainConfig) -> dict:
     v["ema_decay"] = checks.number(v["ema_decay"], "ema_decay", non_negative=True)
     if v["ema_decay"] >= 1:
         raise ValueError(f"ema_decay must be in [0, 1), got {v['ema_decay']}")
-    for name in ("one_sided", "lr_decay", "generator_batch_norm", "mixed_precision"):
+    for name in ("one_sided", "lr_decay", "generator_batch_norm"):
         v[name] = checks.boolean(v[name], name)
-    v["xla"] = checks.boolean(v["xla"], "xla", allow_auto=True)
+    for name in ("xla", "mixed_precision"):
+        v[name] = checks.boolean(v[name], name, allow_auto=True)
     split_architecture(v["architecture"])
     if v["critic_normalization"] in ("", "none", "None"):
         v["critic_normalization"] = None

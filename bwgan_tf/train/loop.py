@@ -1,6 +1,5 @@
 """The training run: lock and prepare the run directory, build or restore the model, fit with the callbacks."""
 import json
-import os
 
 import tensorflow as tf
 
@@ -36,8 +35,6 @@ def train(config, print_fn=print) -> str:
     run_dir = config.output_dir
     if not run_dir:
         raise ValueError("output_dir is required")
-    if os.path.exists(run_dir) and not os.path.isdir(run_dir):
-        raise ValueError(f"output_dir: {run_dir!r} is a file, not a directory")
     images.check_grid_shape(data.sample_shape(config.dataset, config.image_size), "dataset")
     run_dir_lib.create(run_dir)
     with run_dir_lib.locked(run_dir):

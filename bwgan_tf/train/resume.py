@@ -53,7 +53,8 @@ def prepare_run_dir(config: TrainConfig, start: int, print_fn=print) -> Tuple[Tr
     """Writes config.json for a new run, or checks an existing run against `config` and applies the resumable
     changes (`start`: the generator step it resumes from). Appends this start to provenance.jsonl.
 
-    Returns (the run's config, lam and gamma as numbers; its learning-rate plan, None for a constant rate).
+    Returns (the run's config, lam, gamma and mixed_precision resolved; its learning-rate plan, None for a
+    constant rate).
     Raises ValueError naming output_dir and listing each setting that may not change.
     """
     run_dir = config.output_dir
@@ -61,7 +62,7 @@ def prepare_run_dir(config: TrainConfig, start: int, print_fn=print) -> Tuple[Tr
     if saved_dict is None:
         source = {k: ("heuristic" if getattr(config, k) == "auto" else "given") for k in ("lam", "gamma")}
         lam, gamma = build.resolve_lambda_gamma(config)
-        config = config.replace(lam=lam, gamma=gamma)
+        config = config.replace(lam=lam, gamma=gamma, mixed_precision=build.resolve_mixed_precision(config))
         plan = [[0, 1.0], [config.steps, 0.0]] if config.lr_decay else None
         changes = {}
     else:

@@ -260,3 +260,29 @@ def test_plan_value_and_replan_are_piecewise_linear():
                                2e-4 * np.interp(steps / 5, *zip(*replanned)), rtol=1e-5, atol=1e-12)
     with pytest.raises(ValueError, match="increasing steps"):
         gan.PiecewiseLinear(1.0, [(0, 1.0), (0, 0.0)])
+
+
+@pytest.mark.parametrize("flags,native", [("fpu avx512f avx512_bf16 avx512_vnni", True), ("fpu avx2 amx_bf16", True),
+                                          ("fpu avx512f avx512_vnni", False)])
+def test_native_bfloat16_reads_the_cpu_flags(tmp_path, flags, native):
+    (tmp_path / "cpuinfo").write_text(f"processor\t: 0\nflags\t\t: {flags}\n\nprocessor\t: 1\nflags\t\t: {flags}\n")
+    assert build.native_bfloat16(str(tmp_path / "cpuinfo")) is native
+    (tmp_path / "arm").write_text(f"processor\t: 0\nFeatures\t: fp asimd {'bf16' if native else 'sve'}\n")
+    assert build.native_bfloat16(str(tmp_path / "arm")) is native
+    assert build.native_bfloat16(str(tmp_path / "missing")) is False
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_mixed_precision_auto_is_bfloat16_for_conv_models_on_native_bfloat16_cpus_and_saved_resolved(
+        tmp_path, monkeypatch, native):
+    monkeypatch.setattr(build, "native_bfloat16", lambda: native)
+    for architecture, expected in (("resnet", native), ("dcgan", native), ("toy_mlp", False), ("mlp/dcgan", native)):
+        config = train.make_config(architecture=architecture)
+        assert config.mixed_precision == "auto" and build.resolve_mixed_precision(config) is expected, architecture
+        assert build.resolve_mixed_precision(config.replace(mixed_precision=False)) is False
+    run_dir, toy = str(tmp_path / "auto"), dict(TOY, lr_decay=False)
+    train.train(train.make_config(steps=1, output_dir=run_dir, **toy), print_fn=quiet)
+    assert run_dir_lib.read_config(run_dir)["mixed_precision"] is False  # resolved, not "auto"
+    train.train(train.make_config(steps=2, output_dir=run_dir, **toy), print_fn=quiet)  # "auto" matches on resume
+    with pytest.raises(ValueError, match="mixed_precision: False there, True now"):
+        train.train(train.make_config(steps=3, output_dir=run_dir, mixed_precision=True, **toy), print_fn=quiet)
