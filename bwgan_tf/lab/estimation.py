@@ -24,7 +24,7 @@ import dataclasses
 import math
 import time
 from collections.abc import Sequence
-from typing import Callable, Optional, Union
+from typing import Callable, Optional, Tuple, Union
 
 import numpy as np
 import tensorflow as tf
@@ -120,6 +120,15 @@ def _estimate(method: Method, critic: tf.keras.Model, x: tf.Tensor, y: tf.Tensor
     return tf.reduce_mean(real) - tf.reduce_mean(fake)
 
 
+def critic_loss(method: Method, critic: tf.keras.Model, x: tf.Tensor, y: tf.Tensor, rng) -> Tuple[tf.Tensor, tf.Tensor]:
+    """(loss, raw estimate): the critic's objective of eq. 8 (Adler & Lunz 2018) without the drift term,
+    penalty - (E_x D - E_y D) / gamma, minimised. Dividing by gamma makes it invariant under D = gamma f (the
+    penalty measures ||dD|| / gamma), so the section 3.2 gamma does not weaken the penalty by 1/gamma."""
+    estimate = _estimate(method, critic, x, y)
+    penalty, _ = method.lipschitz.penalty(critic, x, y, rng)
+    return penalty - estimate / method.scale, estimate
+
+
 # --------------------------------------------------------------------------------------------------
 # The protocol
 # --------------------------------------------------------------------------------------------------
@@ -142,9 +151,7 @@ class _Trainer:
         def train_step(step_seed):
             x, y = pair.sample(batch_size, step_seed)
             with tf.GradientTape() as tape:
-                estimate = _estimate(method, model, x, y)
-                penalty, _ = method.lipschitz.penalty(model, x, y, rng)
-                loss = penalty - estimate  # the critic maximises E_P D - E_Q D minus the penalty
+                loss, estimate = critic_loss(method, model, x, y, rng)
             optimizer.apply_gradients(zip(tape.gradient(loss, model.trainable_variables), model.trainable_variables))
             return loss, estimate
 

@@ -136,3 +136,19 @@ def test_tool_parallel_lines_table(project_root):
     assert result.returncode == 0, result.stderr
     rows = [line for line in result.stdout.splitlines() if line.startswith("| c_transform |")]
     assert len(rows) == 2 and rows[1].split("|")[5].strip() == "1.0000" and rows[1].split("|")[6].strip() == "0.6931"
+
+
+@pytest.mark.parametrize("space,gamma", [("l2", 7.0), ("sobolev:s=-1,p=2", 33.0), ("lp:p=10", 600.0)])
+def test_the_critic_objective_is_invariant_under_scaling_the_critic_by_gamma(space, gamma):
+    """Eq. 8: with D = gamma f, penalty(D; gamma) - estimate(D) / gamma equals penalty(f; 1) - estimate(f)."""
+    pair = pairs.cifar_pair(np.random.default_rng(0).uniform(-1, 1, (64, 8, 8, 3)).astype(np.float32), "half")
+    x, y = pair.sample(16, tf.constant([1, 2]))
+    f = estimation.build_critic(pair.sample_shape, "mlp", 8, 0)
+    scaled = tf.keras.Sequential([f, tf.keras.layers.Rescaling(gamma)])
+    unit = estimation.make_method("banach_gradient_penalty", space=space, lam=10.0, gamma=1.0)
+    method = estimation.make_method("banach_gradient_penalty", space=space, lam=10.0, gamma=gamma)
+    loss_f, _ = estimation.critic_loss(unit, f, x, y, tf.random.Generator.from_seed(3))
+    loss_d, estimate_d = estimation.critic_loss(method, scaled, x, y, tf.random.Generator.from_seed(3))
+    penalty_d, _ = method.lipschitz.penalty(scaled, x, y, tf.random.Generator.from_seed(3))
+    assert float(loss_d) == pytest.approx(float(loss_f), rel=1e-5)
+    assert float(penalty_d) > 0.1 and abs(float(estimate_d)) > 1e-3 * gamma  # both terms take part
