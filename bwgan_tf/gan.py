@@ -229,13 +229,14 @@ def default_lr(lipschitz_name: str) -> float:
 
 
 def paper_optimizers(lipschitz_name: str = "gradient_penalty", lr: Optional[float] = None,
-                     decay_steps: Union[int, list, None] = PAPER_DECAY_STEPS, n_critic: int = 5) -> Tuple:
+                     decay_steps: Union[int, list, None] = PAPER_DECAY_STEPS, n_critic: int = 5,
+                     betas: Tuple[float, float] = (0.0, 0.9)) -> Tuple:
     """(generator_optimizer, critic_optimizer) of the papers.
 
-    Penalty methods: Adam(lr 2e-4, beta1 0, beta2 0.9), lr decayed linearly to 0 over ``decay_steps`` generator
-    steps (the critic's schedule counts its n_critic updates per generator step). Weight clipping: RMSProp(5e-5)
-    (Arjovsky et al. 2017, Algorithm 1). decay_steps None keeps the rate constant; a list of (generator step,
-    fraction) knots is a PiecewiseLinear plan ([[0, 1], [T, 0]] is the linear decay over T).
+    Penalty methods: Adam(lr 2e-4, ``betas`` (beta1 0, beta2 0.9)), lr decayed linearly to 0 over ``decay_steps``
+    generator steps (the critic's schedule counts its n_critic updates per generator step). Weight clipping:
+    RMSProp(5e-5) (Arjovsky et al. 2017, Algorithm 1). decay_steps None keeps the rate constant; a list of
+    (generator step, fraction) knots is a PiecewiseLinear plan ([[0, 1], [T, 0]] is the linear decay over T).
     """
     checks.one_of(lipschitz_name, "lipschitz_name", lipschitz_lib.STRATEGIES)
     rate = default_lr(lipschitz_name) if lr is None else lr
@@ -254,5 +255,6 @@ def paper_optimizers(lipschitz_name: str = "gradient_penalty", lr: Optional[floa
             return linear_decay(rate, decay_steps[1][0] * steps_per_generator_step)
         return PiecewiseLinear(rate, [(step * steps_per_generator_step, f) for step, f in decay_steps])
 
-    return (tf.keras.optimizers.Adam(schedule(1), beta_1=0.0, beta_2=0.9),
-            tf.keras.optimizers.Adam(schedule(n_critic), beta_1=0.0, beta_2=0.9))
+    beta_1, beta_2 = betas
+    return (tf.keras.optimizers.Adam(schedule(1), beta_1=beta_1, beta_2=beta_2),
+            tf.keras.optimizers.Adam(schedule(n_critic), beta_1=beta_1, beta_2=beta_2))

@@ -74,7 +74,8 @@ def build_model(config: TrainConfig, lr_plan: Optional[list] = None) -> gan.Wass
                                n_critic=config.n_critic, ema_decay=config.ema_decay, drift=config.drift,
                                seed=config.seed)
     optimizers = gan.paper_optimizers(config.lipschitz, lr=config.lr, n_critic=config.n_critic,
-                                      decay_steps=(lr_plan or config.steps) if config.lr_decay else None)
+                                      decay_steps=(lr_plan or config.steps) if config.lr_decay else None,
+                                      betas=(config.adam_beta1, config.adam_beta2))
     if tf.keras.mixed_precision.global_policy().name == "mixed_float16":
         optimizers = tuple(tf.keras.mixed_precision.LossScaleOptimizer(o) for o in optimizers)
     model.compile(*optimizers, jit_compile=resolve_xla(config))

@@ -49,6 +49,8 @@ class TrainConfig:
     steps: int = setting(100_000, "Generator steps of the whole run.")
     lr: Optional[float] = setting(None, "Learning rate (default: 2e-4 Adam for penalties, 5e-5 RMSProp for clipping).")
     lr_decay: bool = setting(True, "Decay the learning rate linearly to 0 over --steps.")
+    adam_beta1: float = setting(0.0, "Adam's beta1 (penalty methods; the papers' 0, gan_toy.py's 0.5).")
+    adam_beta2: float = setting(0.9, "Adam's beta2 (penalty methods).")
     ema_decay: float = setting(0.999, "Decay of the generator's weight average used for samples and export.")
     seed: int = setting(0, "Seed of initial weights, data order and training draws.")
     # execution
@@ -152,6 +154,10 @@ def _validated(config: TrainConfig) -> dict:
     v["drift"] = checks.number(v["drift"], "drift", non_negative=True)
     if v["lr"] is not None:
         v["lr"] = checks.number(v["lr"], "lr", positive=True)
+    for name in ("adam_beta1", "adam_beta2"):
+        v[name] = checks.number(v[name], name, non_negative=True)
+        if v[name] >= 1:
+            raise ValueError(f"{name} must be in [0, 1), got {v[name]}")
     v["ema_decay"] = checks.number(v["ema_decay"], "ema_decay", non_negative=True)
     if v["ema_decay"] >= 1:
         raise ValueError(f"ema_decay must be in [0, 1), got {v['ema_decay']}")

@@ -14,8 +14,7 @@ from bwgan_tf import data, files, images
 from bwgan_tf.lab import ot
 from bwgan_tf.train import build, loop, presets, toy_plots
 
-DEMO_SETTINGS = dict(preset="toy_8gaussians", space="l2", lam=10.0, gamma=1.0, width=256, lr=5e-4, lr_decay=False,
-                     batch_size=256, steps=4000, ema_decay=0.99, checkpoint_every=500, sample_every=500, log_every=250,
+DEMO_SETTINGS = dict(preset="demo_8gaussians", steps=4000, checkpoint_every=500, sample_every=500, log_every=250,
                      seed=0)
 
 

@@ -48,6 +48,14 @@ def test_presets_carry_the_papers_settings():
     assert (wgan.lipschitz, wgan.clip, wgan.lr, wgan.architecture) == ("weight_clipping", 0.01, 5e-5, "dcgan")
     assert train.make_config("lsun_wgan_mlp").architecture == "mlp/dcgan"
     assert train.make_config("celeba_sobolev").image_size == 64
+    toy = train.make_config("toy_8gaussians")  # gan_toy.py
+    assert (toy.lam, toy.gamma, toy.lr, toy.adam_beta1, toy.adam_beta2, toy.batch_size, toy.n_critic, toy.width,
+            toy.lr_decay) == (0.1, 1.0, 1e-4, 0.5, 0.9, 256, 5, 512, False)
+    demo = train.make_config("demo_8gaussians")
+    assert (demo.lam, demo.adam_beta1, demo.lr, demo.width, demo.ema_decay) == (10.0, 0.0, 5e-4, 256, 0.99)
+    model = train.build_model(train.make_config("toy_8gaussians", width=4))
+    for optimizer in (model.generator_optimizer, model.critic_optimizer):
+        assert (float(optimizer.beta_1), float(optimizer.beta_2)) == (0.5, 0.9)
     for name in train.PRESETS:
         assert train.make_config(name, steps=7).steps == 7  # flags override presets
 

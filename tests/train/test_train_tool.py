@@ -97,7 +97,7 @@ def test_a_signal_saves_the_step_reached_exits_128_plus_its_number_and_resume_re
     assert stopped.group(2).endswith(f"ckpt-{step}") and run_dir_lib.read_metrics(str(run_dir))[-1]["step"] == step
     if signum == signal.SIGTERM:
         changed = train_tool(project_root, f"--output_dir={run_dir}", "--resume", "--lam=5")
-        assert changed.returncode == 2 and "--output_dir: " in changed.stderr and "lam: 10.0 there, 5.0 now" in \
+        assert changed.returncode == 2 and "--output_dir: " in changed.stderr and "lam: 0.1 there, 5.0 now" in \
             changed.stderr, changed.stderr[-2000:]
         preset = train_tool(project_root, f"--output_dir={run_dir}", "--resume", "--preset=toy_swissroll")
         assert preset.returncode == 2 and "--preset: not allowed with --resume" in preset.stderr
