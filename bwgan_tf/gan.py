@@ -45,11 +45,14 @@ class WassersteinGAN(tf.keras.Model):
       ema_decay: decay of the exponential moving average of the generator weights, in [0, 1).
       drift: weight of E D(x)^2 in the critic loss (Adler & Lunz 2018: 1e-5).
       seed: seed of the training draws (latent vectors, interpolation points).
+      generator_batch_factor: latent vectors per generator update, as a multiple of the critic batch B (the
+        official BWGAN and WGAN-GP codes draw 2 x 64 = 128).
     """
 
     def __init__(self, generator: tf.keras.Model, critic: tf.keras.Model, *, latent_dim: int,
                  lipschitz: Union[str, lipschitz_lib.LipschitzStrategy] = "gradient_penalty", n_critic: int = 5,
-                 ema_decay: float = 0.999, drift: float = 1e-5, seed: int = 0, **kwargs):
+                 ema_decay: float = 0.999, drift: float = 1e-5, seed: int = 0, generator_batch_factor: int = 1,
+                 **kwargs):
         super().__init__(**kwargs)
         checks.positive_int(latent_dim, "latent_dim")
         checks.positive_int(n_critic, "n_critic")
@@ -69,6 +72,7 @@ class WassersteinGAN(tf.keras.Model):
         self.ema_decay = float(ema_decay)
         self.drift = float(drift)
         self.seed = seed
+        self.generator_batch_factor = checks.positive_int(generator_batch_factor, "generator_batch_factor")
         self.ema_generator = tf.keras.models.clone_model(generator)
         self.ema_generator.set_weights(generator.get_weights())
         self.ema_generator.trainable = False
@@ -137,10 +141,12 @@ class WassersteinGAN(tf.keras.Model):
         return {"critic_loss": loss, "wasserstein": wasserstein / gamma, "penalty": penalty, "grad_norm": grad_norm}
 
     def generator_step(self, real) -> dict:
-        """One generator update with B = len(real) latent vectors, then the EMA update; the critic is untouched."""
+        """One generator update with generator_batch_factor x len(real) latent vectors, then the EMA update; the
+        critic is untouched."""
         draws = self._draws(self.generator_steps, 1)
         with tf.GradientTape() as tape:
-            fake = self.generator(draws.normal([tf.shape(real)[0], self.latent_dim]), training=True)
+            latents = draws.normal([tf.shape(real)[0] * self.generator_batch_factor, self.latent_dim])
+            fake = self.generator(latents, training=True)
             _, d_fake = self.lipschitz.scores(self.critic, real, fake)
             loss = -tf.reduce_mean(d_fake) / self.lipschitz.gamma
             share = self._loss_for_gradients(self.generator_optimizer, loss)

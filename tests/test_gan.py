@@ -85,6 +85,18 @@ def test_critic_loss_is_eq_8():
     assert float(logs["grad_norm"]) == pytest.approx(dual_norm.mean(), rel=1e-5)
 
 
+@pytest.mark.parametrize("factor", [1, 2])
+def test_generator_loss_uses_factor_times_the_critic_batch_of_latents(factor):
+    """L_G = -E D(G(z)) / gamma over generator_batch_factor x B latent vectors drawn with key (seed, 2 step + 1)."""
+    model = tiny_gan(strategy=lipschitz.GradientPenalty("l2", lam=1.0, gamma=3.0), generator_batch_factor=factor)
+    model.compile(tf.keras.optimizers.SGD(0.0), tf.keras.optimizers.SGD(0.0))
+    real = tf.random.stateless_normal([8, 2], seed=[1, 2])
+    logs = model.generator_step(real)
+    latents = replicas.StatelessDraws([model.seed, 1]).normal([8 * factor, 3])
+    expected = -model.critic(model.generator(latents, training=True)).numpy().mean() / 3.0
+    assert float(logs["generator_loss"]) == pytest.approx(expected, rel=1e-5)
+
+
 def test_critic_step_leaves_the_generator_and_generator_step_leaves_the_critic():
     model = tiny_gan(batch_norm=True)
     real = tf.random.normal([16, 2], seed=3)

@@ -46,6 +46,8 @@ class TrainConfig:
     # optimisation
     n_critic: int = setting(5, "Critic updates per generator update.")
     batch_size: int = setting(64, "Samples per critic update.")
+    generator_batch_size: Optional[int] = setting(None, "Latent vectors per generator update, a multiple of "
+                                                        "batch_size (default: batch_size; official codes: 128).")
     steps: int = setting(100_000, "Generator steps of the whole run.")
     lr: Optional[float] = setting(None, "Learning rate (default: 2e-4 Adam for penalties, 5e-5 RMSProp for clipping).")
     lr_decay: bool = setting(True, "Decay the learning rate linearly to 0 over --steps.")
@@ -98,6 +100,11 @@ class TrainConfig:
         return cls(**{k: v for k, v in values.items() if k in known})
 
     @property
+    def generator_batch_factor(self) -> int:
+        """generator_batch_size / batch_size (1 when generator_batch_size is not set)."""
+        return (self.generator_batch_size or self.batch_size) // self.batch_size
+
+    @property
     def architectures(self) -> Tuple[str, str]:
         """(generator architecture, critic architecture)."""
         return split_architecture(self.architecture)
@@ -135,9 +142,12 @@ def _validated(config: TrainConfig) -> dict:
                           ("checkpoint_every", 1), ("keep_checkpoints", 1), ("sample_every", 0), ("log_every", 1),
                           ("eval_every", 0), ("eval_num_samples", 2), ("seed", 0)):
         v[name] = checks.integer(v[name], name, minimum)
-    for name in ("width", "image_size"):
+    for name in ("width", "image_size", "generator_batch_size"):
         if v[name] is not None:
             v[name] = checks.integer(v[name], name, 1)
+    if v["generator_batch_size"] is not None and v["generator_batch_size"] % v["batch_size"]:
+        raise ValueError(f"generator_batch_size must be a multiple of batch_size {v['batch_size']}, got "
+                         f"{v['generator_batch_size']}")
     checks.one_of(v["lipschitz"], "lipschitz", lipschitz.STRATEGIES)
     checks.one_of(v["strategy"], "strategy", STRATEGIES)
     try:

@@ -7,7 +7,8 @@ from typing import Optional
 
 from bwgan_tf.train.config import TrainConfig
 
-_PAPER = dict(lr=2e-4)
+# Both official codes (adler-j/bwgan, gan_cifar_resnet.py) draw 2 x 64 = 128 latent vectors per generator step.
+_PAPER = dict(lr=2e-4, generator_batch_size=128)
 _LSUN_WGAN = dict(dataset="lsun_bedroom", image_size=64, lipschitz="weight_clipping", clip=0.01, latent_dim=100,
                   critic_normalization="batch", lr=5e-5, lr_decay=False)
 # gan_toy.py (Gulrajani et al.): 3 x 512 ReLU MLPs, LAMBDA = .1, Adam(1e-4, beta1 0.5, beta2 0.9), batch 256,

@@ -42,6 +42,7 @@ def test_presets_carry_the_papers_settings():
     assert (l10.space, l10.lam, l10.gamma, l10.lr, l10.n_critic, l10.batch_size, l10.steps) == (
         "lp:p=10", "auto", "auto", 2e-4, 5, 64, 100_000)
     assert train.make_config("cifar10_sobolev").space == "sobolev:s=-1.5,p=2,c=5"
+    assert train.make_config("cifar10_l10").generator_batch_factor == 2  # 128 latents per generator step
     gp = train.make_config("cifar10_wgan_gp")
     assert (gp.lam, gp.gamma) == (10.0, 1.0)
     wgan = train.make_config("lsun_wgan")
@@ -65,6 +66,8 @@ def test_presets_carry_the_papers_settings():
     (dict(lam="big"), "lam"), (dict(lipschitz="spectral"), "lipschitz"), (dict(architecture="vgg"), "architecture"),
     (dict(ema_decay=1.5), "ema_decay"), (dict(strategy="tpu"), "strategy"), (dict(xla="maybe"), "xla"),
     (dict(critic_normalization="batch"), "critic_normalization"), (dict(bogus=1), "unknown config keys"),
+    (dict(generator_batch_size=100), "generator_batch_size: must be a multiple of batch_size 256, got 100"),
+    (dict(adam_beta1=1.0), "adam_beta1"),
 ])
 def test_bad_settings_raise_value_errors_naming_the_key(overrides, key):
     with pytest.raises(ValueError, match=key):
