@@ -25,21 +25,52 @@ def _options(ds):
 
 def load(spec, split: str = "train", batch_size: int = 64, data_dir: Optional[str] = None, download: bool = False,
          seed: int = 0, image_size: Optional[int] = None, repeat: bool = True, shuffle: bool = True,
-         drop_remainder: bool = True, start_batch: int = 0) -> tf.data.Dataset:
+         drop_remainder: bool = True, start_batch: int = 0, flip: bool = False,
+         dequantize: bool = False) -> tf.data.Dataset:
     """Batches [batch_size, *sample_shape(spec, image_size)] float32 in [-1, 1] (toys: [batch_size, 2]).
 
     Shuffled (buffer of 10k examples, or a full permutation for npz / folders) with `seed`, repeated unless
     repeat=False, batched with drop_remainder (drop_remainder=False keeps a last, smaller batch: every image once
     with repeat=False), mapped in parallel with deterministic order and prefetched. start_batch: see the module
-    docstring. Toys are infinite: repeat and shuffle do not apply. Raises ValueError on a bad spec / argument and
-    FileNotFoundError when a TFDS dataset is not prepared in `data_dir`.
+    docstring. flip / dequantize: random horizontal flips and dequantisation noise (see augment). Toys are
+    infinite: repeat and shuffle do not apply. Raises ValueError on a bad spec / argument and FileNotFoundError
+    when a TFDS dataset is not prepared in `data_dir`.
     """
     kind, argument, params = specs.parse(spec)
     specs.check_arguments(split, batch_size, image_size, seed)
     start_batch = checks.integer(start_batch, "start_batch", 0)
     auto = tf.data.AUTOTUNE
     if kind == "toy":
+        if flip or dequantize:
+            raise ValueError(f"flip and dequantize apply to images, not to the 2-D points of {spec!r}")
         return _options(toy.dataset(argument, batch_size, seed, params, start=start_batch).prefetch(auto))
+    ds = _image_batches(kind, argument, params, split, batch_size, data_dir, download, seed, image_size, repeat,
+                        shuffle, drop_remainder, start_batch)
+    if flip or dequantize:
+        keys = tf.data.Dataset.counter(start_batch)
+        ds = tf.data.Dataset.zip((keys, ds)).map(lambda i, images: augment(images, [seed, i], flip, dequantize),
+                                                 num_parallel_calls=auto)
+    return _options(ds.prefetch(auto))
+
+
+def augment(images: tf.Tensor, key, flip: bool, dequantize: bool) -> tf.Tensor:
+    """The official codes' augmentation of a batch in [-1, 1], drawn statelessly from `key` ([seed, batch index],
+    so a resumed run draws the same): each image flipped left-right with probability 1/2 (adler-j/bwgan), and
+    dequantisation noise U[0, 1/256) in [0, 1] units, i.e. U[0, 2/256) here (adler-j/bwgan, WGAN-GP)."""
+    key = tf.cast(tf.stack(key), tf.int64)
+    if flip:
+        heads = tf.random.stateless_uniform([tf.shape(images)[0], 1, 1, 1], seed=key) < 0.5
+        images = tf.where(heads, tf.reverse(images, axis=[2]), images)
+    if dequantize:
+        noise_key = tf.random.experimental.stateless_fold_in(key, 1)
+        images = images + tf.random.stateless_uniform(tf.shape(images), seed=noise_key, maxval=2.0 / 256)
+    return images
+
+
+def _image_batches(kind, argument, params, split, batch_size, data_dir, download, seed, image_size, repeat, shuffle,
+                   drop_remainder, start_batch) -> tf.data.Dataset:
+    """The batched images of an npz, folder or TFDS spec (see load)."""
+    auto = tf.data.AUTOTUNE
     if kind == "npz":
         array = sources.npz_array(argument, split, params.get("range"))
         constant = tf.constant(array)
@@ -53,7 +84,7 @@ def load(spec, split: str = "train", batch_size: int = 64, data_dir: Optional[st
                 images = tf.clip_by_value(tf.image.resize(images, [image_size, image_size], antialias=True), -1., 1.)
             return images
 
-        return _options(ds.map(gather, num_parallel_calls=auto).prefetch(auto))
+        return ds.map(gather, num_parallel_calls=auto)
     if kind == "folder":
         files = tf.constant(sources.folder_files(argument))
         size = image_size or 64
@@ -64,7 +95,7 @@ def load(spec, split: str = "train", batch_size: int = 64, data_dir: Optional[st
             return sources.finish(sources.resize_center_crop(image, size), size)
 
         ds = ds.map(decode, num_parallel_calls=auto).ignore_errors()  # files corrupt past the header
-        return _options(ds.batch(batch_size, drop_remainder=drop_remainder).prefetch(auto))
+        return ds.batch(batch_size, drop_remainder=drop_remainder)
     # TFDS
     seed += start_batch
     ds = sources.tfds_source(kind, split, data_dir, download, seed, shuffle)
@@ -82,7 +113,7 @@ def load(spec, split: str = "train", batch_size: int = 64, data_dir: Optional[st
                 images = tf.clip_by_value(tf.image.resize(images, [size, size], antialias=True), -1.0, 1.0)
             return images
 
-        return _options(ds.map(convert, num_parallel_calls=auto).prefetch(auto))
+        return ds.map(convert, num_parallel_calls=auto)
     if kind == "celeb_a":
         def crop(image):
             crop = sources.CELEBA_CROP  # central 108x108
@@ -94,7 +125,7 @@ def load(spec, split: str = "train", batch_size: int = 64, data_dir: Optional[st
             return sources.finish(sources.resize_center_crop(sources.decoded(image), size), size)
 
         ds = ds.map(crop_bedroom, num_parallel_calls=auto)
-    return _options(ds.batch(batch_size, drop_remainder=drop_remainder).prefetch(auto))
+    return ds.batch(batch_size, drop_remainder=drop_remainder)
 
 
 def _indices(n: int, seed: int, shuffle: bool, repeat: bool, start: int) -> tf.data.Dataset:

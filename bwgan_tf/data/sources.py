@@ -38,10 +38,15 @@ def finish(images, size):
     return tf.ensure_shape(images, [size, size, 3]) if images.shape.rank == 3 else images
 
 
+# split "all": every image of the data set (the official BWGAN code trains on all 60k CIFAR-10 images)
+TFDS_ALL = {"cifar10": "train+test", "celeb_a": "train+validation+test", "lsun_bedroom": "train+validation"}
+
+
 def tfds_source(kind, split, data_dir, download, seed, shuffle):
     """Dataset of one image per element: uint8 [H, W, 3] (cifar10) or encoded bytes (celeb_a, lsun)."""
     import tensorflow_datasets as tfds
 
+    split = TFDS_ALL[kind] if split == "all" else split
     name = TFDS[kind][0]
     searched = data_dir or os.environ.get("TFDS_DATA_DIR") or os.path.expanduser("~/tensorflow_datasets")
     prepare = (f"prepare it with `tfds build {name} --data_dir={searched}`"
@@ -109,6 +114,26 @@ def folder_files(path):
     return good
 
 
+_SPLIT_KEYS = {"train": "x_train", "test": "x_test", "validation": "x_validation"}
+
+
+def _split_array(archive, path, split):
+    """(name, array) of a split: its x_<split> array, all x_* arrays concatenated for split "all", or the only
+    (first) array of an archive without x_* names."""
+    keys = list(archive.files)
+    named = [k for k in _SPLIT_KEYS.values() if k in keys]
+    if not named:
+        return keys[0], archive[keys[0]]
+    if split == "all":
+        parts = [archive[k] for k in named]
+        if len({(p.dtype, p.shape[1:]) for p in parts}) > 1:
+            raise ValueError(f"npz spec: the arrays {named} of {path!r} differ in dtype or image shape")
+        return "+".join(named), np.concatenate(parts)
+    if _SPLIT_KEYS[split] not in keys:
+        raise ValueError(f"npz spec: {path!r} has no array {_SPLIT_KEYS[split]!r} for split {split!r}; arrays: {keys}")
+    return _SPLIT_KEYS[split], archive[_SPLIT_KEYS[split]]
+
+
 def npz_array(path, split, value_range=None):
     """The images of an .npz spec as uint8 or float32 in [-1, 1], NHWC.
 
@@ -119,14 +144,7 @@ def npz_array(path, split, value_range=None):
         keys = list(archive.files)
         if not keys:
             raise ValueError(f"npz spec: {path!r} holds no arrays")
-        wanted = {"train": "x_train", "test": "x_test", "validation": "x_validation"}[split]
-        if wanted in keys:
-            key = wanted
-        elif any(k in keys for k in ("x_train", "x_test", "x_validation")):
-            raise ValueError(f"npz spec: {path!r} has no array {wanted!r} for split {split!r}; arrays: {keys}")
-        else:
-            key = keys[0]
-        array = archive[key]
+        key, array = _split_array(archive, path, split)
     if array.ndim == 3:
         array = array[..., None]
     if array.ndim != 4 or array.shape[0] == 0:

@@ -7,10 +7,10 @@ Specs (``KNOWN_SPECS``):
 * ``lsun_bedroom``: TFDS ``lsun/bedroom``; shorter side resized to 64, then a central 64x64 crop (WGAN paper).
 * ``folder:PATH``: any tree of PNG/JPEG files of any size; shorter side to ``image_size`` (default 64), central
   crop. Unreadable files are skipped and counted in a warning.
-* ``npz:PATH[:range=0,1|:range=-1,1]``: NHWC arrays; key ``x_train`` / ``x_test`` for split train / test, else
-  the only (first) array. uint8 is mapped to [-1, 1]; floats must lie in [-1, 1]. Floats inside [0, 1] are
-  refused unless the spec states their range: ``range=0,1`` maps them to [-1, 1], ``range=-1,1`` takes them as
-  they are (reading [0, 1] images as [-1, 1] would silently make them grey to white).
+* ``npz:PATH[:range=0,1|:range=-1,1]``: NHWC arrays; key ``x_train`` / ``x_test`` for split train / test (split
+  all: every x_* array), else the only (first) array. uint8 is mapped to [-1, 1]; floats must lie in [-1, 1].
+  Floats inside [0, 1] are refused unless the spec states their range: ``range=0,1`` maps them to [-1, 1],
+  ``range=-1,1`` takes them as they are (reading [0, 1] images as [-1, 1] would silently make them grey to white).
 * ``toy:8gaussians``, ``toy:25gaussians``, ``toy:swissroll``, ``toy:parallel_lines[:theta=T]``
   (see bwgan_tf.data.toy).
 """
@@ -23,7 +23,7 @@ from bwgan_tf.data import sources, toy
 
 KNOWN_SPECS = ("cifar10", "celeb_a", "lsun_bedroom", "folder:PATH", "npz:PATH[:range=0,1]", "toy:8gaussians",
                "toy:25gaussians", "toy:swissroll", "toy:parallel_lines[:theta=T]")
-SPLITS = ("train", "test", "validation")
+SPLITS = ("train", "test", "validation", "all")
 NPZ_RANGES = {"0,1": (0.0, 1.0), "-1,1": (-1.0, 1.0)}
 
 

@@ -28,6 +28,11 @@ class TrainConfig:
     dataset: str = setting("cifar10", "Data spec: cifar10, celeb_a, lsun_bedroom, npz:PATH, folder:PATH, toy:NAME.")
     data_dir: Optional[str] = setting(None, "TFDS data directory.")
     image_size: Optional[int] = setting(None, "Resolution for celeb_a, lsun_bedroom and folder: data.")
+    train_split: str = setting("train", "Images trained on: train, or all (train + test: the official BWGAN code's "
+                                        "60k CIFAR-10 images). FID references stay the train split.",
+                               choices=lambda: ("train", "all"))
+    flip: bool = setting(False, "Random horizontal flips of the real images (official BWGAN code).")
+    dequantize: bool = setting(False, "Add U[0, 1/256) noise to the real images (official BWGAN and WGAN-GP codes).")
     # Lipschitz constraint
     space: str = setting("l2", "Banach space spec: l2, lp:p=10, sobolev:s=-1.5,p=2,c=5, ...")
     lipschitz: str = setting("gradient_penalty", "How the critic is kept Lipschitz.",
@@ -150,6 +155,7 @@ def _validated(config: TrainConfig) -> dict:
                          f"{v['generator_batch_size']}")
     checks.one_of(v["lipschitz"], "lipschitz", lipschitz.STRATEGIES)
     checks.one_of(v["strategy"], "strategy", STRATEGIES)
+    checks.one_of(v["train_split"], "train_split", ("train", "all"))
     try:
         v["space"] = str(spaces.parse(v["space"]))
     except ValueError as error:
@@ -171,7 +177,7 @@ def _validated(config: TrainConfig) -> dict:
     v["ema_decay"] = checks.number(v["ema_decay"], "ema_decay", non_negative=True)
     if v["ema_decay"] >= 1:
         raise ValueError(f"ema_decay must be in [0, 1), got {v['ema_decay']}")
-    for name in ("one_sided", "lr_decay", "generator_batch_norm"):
+    for name in ("one_sided", "lr_decay", "generator_batch_norm", "flip", "dequantize"):
         v[name] = checks.boolean(v[name], name)
     for name in ("xla", "mixed_precision"):
         v[name] = checks.boolean(v[name], name, allow_auto=True)

@@ -79,12 +79,13 @@ def _train(config: TrainConfig, lr_plan, checkpoint, print_fn) -> str:
     if remaining <= 0:
         print_fn(f"run complete: {start} of {config.steps} generator steps already done", flush=True)
         return run_dir
-    repeats = data.repeat_warning(config.dataset, data.num_images(config.dataset), config.batch_size, config.n_critic)
+    repeats = data.repeat_warning(config.dataset, data.num_images(config.dataset, config.train_split),
+                                  config.batch_size, config.n_critic)
     if repeats:
         print_fn(repeats, flush=True)
-    dataset = data.load(config.dataset, "train", batch_size=config.batch_size * config.n_critic,
+    dataset = data.load(config.dataset, config.train_split, batch_size=config.batch_size * config.n_critic,
                         data_dir=config.data_dir, seed=config.seed * 1_000_003, image_size=config.image_size,
-                        start_batch=start)
+                        start_batch=start, flip=config.flip, dequantize=config.dequantize)
     toy = data.sample_shape(config.dataset, config.image_size) == (2,)
     examples = data.take(config.dataset, 1000 if toy else 8, data_dir=config.data_dir, seed=config.seed + 1,
                          image_size=config.image_size)

@@ -9,6 +9,11 @@ from bwgan_tf.train.config import TrainConfig
 
 # Both official codes (adler-j/bwgan, gan_cifar_resnet.py) draw 2 x 64 = 128 latent vectors per generator step.
 _PAPER = dict(lr=2e-4, generator_batch_size=128)
+# adler-j/bwgan's CIFAR-10 input: all 60k images, random horizontal flips, dequantisation noise.
+_BWGAN_CIFAR = dict(_PAPER, train_split="all", flip=True, dequantize=True)
+# gan_cifar_resnet.py (WGAN-GP): the 50k train images, dequantised, no drift term, no EMA (ema_decay 0: the EMA
+# generator is the generator).
+_WGAN_GP_CIFAR = dict(_PAPER, space="l2", lam=10.0, gamma=1.0, dequantize=True, drift=0.0, ema_decay=0.0)
 _LSUN_WGAN = dict(dataset="lsun_bedroom", image_size=64, lipschitz="weight_clipping", clip=0.01, latent_dim=100,
                   critic_normalization="batch", lr=5e-5, lr_decay=False)
 # gan_toy.py (Gulrajani et al.): 3 x 512 ReLU MLPs, LAMBDA = .1, Adam(1e-4, beta1 0.5, beta2 0.9), batch 256,
@@ -21,9 +26,9 @@ _DEMO = dict(_TOY, dataset="toy:8gaussians", width=256, lam=10.0, adam_beta1=0.0
 
 PRESETS = {
     # name               paper (result)                          what differs from the defaults
-    "cifar10_l10":       dict(_PAPER, space="lp:p=10"),                          # Adler & Lunz: IS 8.31
-    "cifar10_sobolev":   dict(_PAPER, space="sobolev:s=-1.5,p=2,c=5"),           # Adler & Lunz: IS 8.26
-    "cifar10_wgan_gp":   dict(_PAPER, space="sobolev:s=0,p=2,c=5", lam=10.0, gamma=1.0),  # Gulrajani: W^{0,2} = l2
+    "cifar10_l10":       dict(_BWGAN_CIFAR, space="lp:p=10"),                    # Adler & Lunz: IS 8.31
+    "cifar10_sobolev":   dict(_BWGAN_CIFAR, space="sobolev:s=-1.5,p=2,c=5"),     # Adler & Lunz: IS 8.26
+    "cifar10_wgan_gp":   _WGAN_GP_CIFAR,                                         # Gulrajani et al.: IS 7.86
     "celeba_sobolev":    dict(_PAPER, dataset="celeb_a", image_size=64,          # Adler & Lunz CelebA 64x64
                               space="sobolev:s=-1.5,p=2,c=5"),
     "lsun_wgan":         dict(_LSUN_WGAN, architecture="dcgan", width=64),       # Arjovsky et al. Algorithm 1

@@ -234,15 +234,43 @@ def test_start_batch_continues_the_stream_where_a_resumed_run_left_it(kind, tmp_
     else:
         spec = "toy:8gaussians"
     # batch 4 over 10 images: batches cross epoch boundaries, and start_batch=3 starts inside the second epoch
-    stream = _first(spec, 8, batch_size=4, seed=5, image_size=4)
-    resumed = _first(spec, 5, batch_size=4, seed=5, image_size=4, start_batch=3)
+    augment = {} if kind == "toy" else dict(flip=True, dequantize=True)  # the augmentation is keyed by batch too
+    stream = _first(spec, 8, batch_size=4, seed=5, image_size=4, **augment)
+    resumed = _first(spec, 5, batch_size=4, seed=5, image_size=4, start_batch=3, **augment)
     for x, y in zip(stream[3:], resumed):
         np.testing.assert_array_equal(x, y)
     if kind != "toy":  # each epoch holds every image once, in a new order
-        flat = np.concatenate(stream)[:30].reshape(3, 10, -1)
+        flat = np.concatenate(_first(spec, 8, batch_size=4, seed=5, image_size=4))[:30].reshape(3, 10, -1)
         for epoch in flat:
             assert len({row.tobytes() for row in epoch}) == 10
         assert not np.array_equal(flat[0], flat[1])
+
+
+def test_flips_mirror_about_half_the_images_and_dequantisation_adds_uniform_noise_of_one_level(tmp_path):
+    images = np.random.default_rng(3).integers(0, 256, (512, 8, 8, 3), np.uint8)
+    np.savez(tmp_path / "a.npz", x_train=images)
+    spec = f"npz:{tmp_path / 'a.npz'}"
+    plain = _first(spec, 1, batch_size=512, seed=4, shuffle=False)[0]
+    flipped = _first(spec, 1, batch_size=512, seed=4, shuffle=False, flip=True)[0]
+    same = np.all(flipped == plain, axis=(1, 2, 3))
+    mirrored = np.all(flipped == plain[:, :, ::-1], axis=(1, 2, 3))
+    assert np.all(same | mirrored) and 0.4 < mirrored.mean() < 0.6
+    noisy = _first(spec, 1, batch_size=512, seed=4, shuffle=False, dequantize=True)[0]
+    noise = noisy - plain
+    assert noise.min() >= 0 and noise.max() < 2 / 256  # U[0, 1/256) in [0, 1] units
+    assert noise.mean() == pytest.approx(1 / 256, rel=0.01) and noise.std() == pytest.approx(2 / 256 / 12 ** 0.5,
+                                                                                           rel=0.01)
+    with pytest.raises(ValueError, match="flip and dequantize apply to images"):
+        data.load("toy:8gaussians", flip=True)
+
+
+def test_split_all_is_every_image_of_the_archive(tmp_path):
+    train, test = (np.full((n, 4, 4, 3), v, np.uint8) for n, v in ((10, 0), (5, 255)))
+    np.savez(tmp_path / "a.npz", x_train=train, x_test=test)
+    spec = f"npz:{tmp_path / 'a.npz'}"
+    epoch = np.concatenate(_first(spec, 3, batch_size=5, seed=1, split="all"))
+    assert (epoch[:, 0, 0, 0] == 1).sum() == 5 and (epoch[:, 0, 0, 0] == -1).sum() == 10
+    assert data.num_images(spec, "all") == 15
 
 
 # ------------------------------------------------------------------------------------------------ toys

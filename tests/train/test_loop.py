@@ -43,8 +43,11 @@ def test_presets_carry_the_papers_settings():
         "lp:p=10", "auto", "auto", 2e-4, 5, 64, 100_000)
     assert train.make_config("cifar10_sobolev").space == "sobolev:s=-1.5,p=2,c=5"
     assert train.make_config("cifar10_l10").generator_batch_factor == 2  # 128 latents per generator step
-    gp = train.make_config("cifar10_wgan_gp")
-    assert (gp.lam, gp.gamma) == (10.0, 1.0)
+    assert (l10.train_split, l10.flip, l10.dequantize, l10.drift, l10.ema_decay) == ("all", True, True, 1e-5, 0.999)
+    gp = train.make_config("cifar10_wgan_gp")  # gan_cifar_resnet.py
+    assert (gp.space, gp.lam, gp.gamma, gp.drift, gp.ema_decay, gp.generator_batch_size) == ("lp:p=2", 10.0, 1.0,
+                                                                                            0.0, 0.0, 128)
+    assert (gp.train_split, gp.flip, gp.dequantize) == ("train", False, True)
     wgan = train.make_config("lsun_wgan")
     assert (wgan.lipschitz, wgan.clip, wgan.lr, wgan.architecture) == ("weight_clipping", 0.01, 5e-5, "dcgan")
     assert train.make_config("lsun_wgan_mlp").architecture == "mlp/dcgan"

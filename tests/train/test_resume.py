@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from bwgan_tf import gan, train
+from bwgan_tf import data, gan, train
 from bwgan_tf.train import build, callbacks, resume
 from bwgan_tf.train import run_dir as run_dir_lib
 
@@ -219,15 +219,25 @@ def test_images_the_sample_grid_cannot_draw_are_refused_before_the_first_step(tm
     assert not (tmp_path / "r").exists()
 
 
-def test_a_dataset_smaller_than_one_step_is_trained_with_a_warning(tmp_path):
+def test_a_dataset_smaller_than_one_step_is_trained_with_a_warning(tmp_path, monkeypatch):
     images = np.random.default_rng(0).integers(0, 256, (10, 32, 32, 3), np.uint8)
-    np.savez(tmp_path / "ten.npz", x_train=images)
-    lines = []
+    np.savez(tmp_path / "ten.npz", x_train=images[:6], x_test=images[6:])
+    lines, loads = [], []
+    real_load = data.load
+
+    def spy(*args, **kwargs):
+        loads.append((args, kwargs))
+        return real_load(*args, **kwargs)
+
+    monkeypatch.setattr(data, "load", spy)
     config = train.make_config(dataset=f"npz:{tmp_path / 'ten.npz'}", width=4, latent_dim=4, lam=10.0, gamma=1.0,
-                               batch_size=4, n_critic=3, steps=1, output_dir=str(tmp_path / "r"), xla=False)
+                               batch_size=4, n_critic=3, steps=1, output_dir=str(tmp_path / "r"), xla=False,
+                               train_split="all", flip=True, dequantize=True)
     train.train(config, print_fn=lambda *a, **k: lines.append(a[0]))
     assert any(line.startswith("warning: dataset npz:") and "10 images" in line and "= 12)" in line for line in lines)
     assert saved_step(tmp_path / "r") == 1
+    (args, kwargs), = loads  # the training stream: every image, flipped and dequantised
+    assert args[1] == "all" and kwargs["flip"] is True and kwargs["dequantize"] is True
 
 
 def test_keras_hands_the_callbacks_tensors_and_the_guard_counts_steps_without_the_model(tmp_path):
