@@ -114,23 +114,29 @@ def pairwise_costs(x, y, space: spaces.Space) -> tf.Tensor:
 
 
 class CTransform(LipschitzStrategy):
-    """Batch c-transform critic (Mallasto et al. 2019, objective 6).
+    """Batch c-transform critic (Mallasto et al. 2019, eq. 5-6): the network is a potential phi on one batch and
+    the other batch is scored by its c-transform phi^c(b_i) = min_j ||a_j - b_i||_B - phi(a_j); the estimate of W1 is
+    E phi(a) + E phi^c(b), a lower bound for any phi.
 
-    phi^c(y_i) = min_j ||x_j - y_i||_B - phi(x_j) over the real batch x, and the estimate of W1 is
-    E phi(x) + E phi^c(y). In the common form E D(real) - E D(fake) this means D(fake) = -phi^c(fake).
+    potential_on="fake" (the paper's GAN, default): phi on the generated batch and phi^c on the data, so
+    D(real) = phi^c(real) and D(fake) = -phi(fake) in the form E D(real) - E D(fake). potential_on="real": phi on
+    the data and D(fake) = -phi^c(fake) (the Wasserstein-estimation lab's P batch). Both give a valid batch
+    estimate; they differ in the generator's training signal.
     """
 
     name = "c_transform"
 
-    def __init__(self, space: Union[str, spaces.Space] = "l2"):
+    def __init__(self, space: Union[str, spaces.Space] = "l2", potential_on: str = "fake"):
         self.space = spaces.parse(space)
+        if potential_on not in ("fake", "real"):
+            raise ValueError(f"potential_on must be fake or real, got {potential_on!r}")
+        self.potential_on = potential_on
 
     def scores(self, critic, real, fake):
-        phi = _scores(critic, real)
-        costs = pairwise_costs(real, fake, self.space)  # [N_real, N_fake]
-        phi_c = tf.reduce_min(costs - tf.expand_dims(phi, 1), axis=0)
-        return phi, -phi_c
-
+        a, b = (fake, real) if self.potential_on == "fake" else (real, fake)
+        phi = _scores(critic, a)
+        phi_c = tf.reduce_min(pairwise_costs(a, b, self.space) - tf.expand_dims(phi, 1), axis=0)  # over a
+        return (phi_c, -phi) if self.potential_on == "fake" else (phi, -phi_c)
 
 
 class QuotientPenalty(LipschitzStrategy):

@@ -98,18 +98,38 @@ def test_c_transform_matches_a_hand_computed_batch():
 
     real = tf.constant([[0.0, 0.0], [3.0, 4.0]])
     fake = tf.constant([[0.0, 1.0], [3.0, 0.0], [6.0, 8.0]])
-    d_real, d_fake = lipschitz.CTransform("l2").scores(critic, real, fake)
+    d_real, d_fake = lipschitz.CTransform("l2", potential_on="real").scores(critic, real, fake)
     # costs: y0: |x0-y0|=1, |x1-y0|=sqrt(9+9)=4.243; y1: 3, 4; y2: 10, 5
     expected_phi_c = [min(1 - 0.5, np.sqrt(18) + 1.0), min(3 - 0.5, 4 + 1.0), min(10 - 0.5, 5 + 1.0)]
     np.testing.assert_allclose(d_real.numpy(), [0.5, -1.0])
     np.testing.assert_allclose(-d_fake.numpy(), expected_phi_c, rtol=1e-6)
 
 
+def test_c_transform_for_gan_training_puts_the_potential_on_the_generated_batch():
+    """Mallasto et al. eq. 5-6: phi on G(z), phi^c(x_i) = min_j ||y_j - x_i|| - phi(y_j) on the data."""
+    rng = np.random.default_rng(1)
+    real, fake = rng.normal(size=(5, 3)).astype(np.float32), rng.normal(size=(4, 3)).astype(np.float32)
+    w = rng.normal(size=(3,)).astype(np.float32)
+    critic = lambda x, training=False: tf.reduce_sum(x * w, axis=1)  # noqa: E731
+    d_real, d_fake = lipschitz.CTransform("l2").scores(critic, tf.constant(real), tf.constant(fake))
+    phi = fake @ w
+    costs = np.linalg.norm(fake[:, None] - real[None], axis=-1)  # [fake j, real i]
+    np.testing.assert_allclose(d_fake.numpy(), -phi, rtol=1e-5)
+    np.testing.assert_allclose(d_real.numpy(), (costs - phi[:, None]).min(axis=0), rtol=1e-5, atol=1e-6)
+    # a valid batch estimate either way: E phi + E phi^c <= the exact batch W1 (uniform weights, equal sizes)
+    from bwgan_tf.lab import ot
+    for potential_on in ("fake", "real"):
+        a, b = lipschitz.CTransform("l2", potential_on).scores(critic, tf.constant(real[:4]), tf.constant(fake))
+        assert float(tf.reduce_mean(a) - tf.reduce_mean(b)) <= ot.wasserstein(real[:4], fake, "l2") + 1e-5
+    with pytest.raises(ValueError, match="potential_on"):
+        lipschitz.CTransform("l2", potential_on="both")
+
+
 def test_c_transform_uses_the_banach_cost():
     critic = lambda x, training=False: tf.zeros([tf.shape(x)[0]])  # noqa: E731
     x, y = np.random.default_rng(0).normal(size=(2, 5, 4, 4, 1)).astype(np.float32)
     space = spaces.parse("sobolev:s=-1,p=3")
-    _, d_fake = lipschitz.CTransform(space).scores(critic, x, y)
+    _, d_fake = lipschitz.CTransform(space, potential_on="real").scores(critic, x, y)
     costs = np.array([[float(space.norm(x[j:j + 1] - y[i:i + 1])[0]) for i in range(5)] for j in range(5)])
     np.testing.assert_allclose(-d_fake.numpy(), costs.min(axis=0), rtol=1e-5)
 

@@ -102,7 +102,7 @@ METHODS: dict[str, Callable[[dict], lipschitz.LipschitzStrategy]] = {
     "weight_clipping": lambda o: lipschitz.WeightClipping(o["clip"]),
     "gradient_penalty": lambda o: lipschitz.GradientPenalty(spaces.Lp(2), o["lam"], 1.0),
     "banach_gradient_penalty": lambda o: lipschitz.GradientPenalty(o["space"], o["lam"], o["gamma"]),
-    "c_transform": lambda o: lipschitz.CTransform(o["c_transform_space"]),
+    "c_transform": lambda o: lipschitz.CTransform(o["c_transform_space"], potential_on="real"),
 }
 
 
