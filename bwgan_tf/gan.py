@@ -241,13 +241,14 @@ def paper_optimizers(lipschitz_name: str = "gradient_penalty", lr: Optional[floa
 
     Penalty methods: Adam(lr 2e-4, ``betas`` (beta1 0, beta2 0.9)), lr decayed linearly to 0 over ``decay_steps``
     generator steps (the critic's schedule counts its n_critic updates per generator step). Weight clipping:
-    RMSProp(5e-5) (Arjovsky et al. 2017, Algorithm 1). decay_steps None keeps the rate constant; a list of
-    (generator step, fraction) knots is a PiecewiseLinear plan ([[0, 1], [T, 0]] is the linear decay over T).
+    RMSProp(5e-5, rho 0.99, epsilon 1e-8) (Arjovsky et al. 2017, Algorithm 1; PyTorch's defaults in main.py).
+    decay_steps None keeps the rate constant; a list of (generator step, fraction) knots is a PiecewiseLinear plan
+    ([[0, 1], [T, 0]] is the linear decay over T).
     """
     checks.one_of(lipschitz_name, "lipschitz_name", lipschitz_lib.STRATEGIES)
     rate = default_lr(lipschitz_name) if lr is None else lr
-    if lipschitz_name == "weight_clipping":
-        return tf.keras.optimizers.RMSprop(rate), tf.keras.optimizers.RMSprop(rate)
+    if lipschitz_name == "weight_clipping":  # PyTorch's RMSprop defaults, as the official main.py used them
+        return tuple(tf.keras.optimizers.RMSprop(rate, rho=0.99, epsilon=1e-8) for _ in range(2))
     if isinstance(rate, str):
         raise ValueError(f"lr must be a positive number, got {lr!r}")
     checks.number(rate, "lr", positive=True)

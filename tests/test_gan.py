@@ -159,6 +159,7 @@ def test_paper_optimizers_follow_the_papers():
     assert [float(decay(s)) for s in (0, 50_000, 100_000)] == pytest.approx([2e-4, 1e-4, 0.0])
     g, c = gan.paper_optimizers("weight_clipping")
     assert isinstance(c, tf.keras.optimizers.RMSprop) and float(c.learning_rate) == pytest.approx(5e-5)
+    assert (c.rho, c.epsilon, g.rho) == (0.99, 1e-8, 0.99)  # PyTorch's RMSprop defaults (official main.py)
 
 
 @pytest.mark.parametrize("kwargs,argument", [

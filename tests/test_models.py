@@ -16,10 +16,20 @@ def test_generators_and_critics_have_the_documented_shapes_and_ranges(architectu
     critic = models.build_critic(architecture, image_shape=shape, width=width)
     samples = generator(tf.random.stateless_normal([3, 16], seed=[0, 1]) * 5, training=False)
     assert samples.shape == (3,) + shape
-    if architecture != "toy_mlp":
+    if architecture not in ("toy_mlp", "mlp"):  # the MLPs' outputs are linear
         assert np.all(np.abs(samples.numpy()) <= 1.0)
     scores = critic(samples)
     assert scores.shape == (3,)
+
+
+def test_the_wgan_mlp_has_three_hidden_layers_of_512_and_a_linear_output():
+    """Official WGAN mlp.py: Linear(nz, 512) ReLU, 2 x (Linear(512, 512) ReLU), Linear(512, 64*64*3)."""
+    generator = models.build_generator("mlp", image_shape=(64, 64, 3), latent_dim=100)
+    out = 64 * 64 * 3
+    assert generator.count_params() == (100 * 512 + 512) + 2 * (512 * 512 + 512) + (512 * out + out)
+    assert generator.layers[-1].get_config()["activation"] == "linear"
+    critic = models.build_critic("mlp", image_shape=(64, 64, 3))
+    assert critic.count_params() == (out * 512 + 512) + 2 * (512 * 512 + 512) + (512 + 1)
 
 
 def conv_params(k, c_in, c_out):

@@ -2,7 +2,8 @@
 
   resnet   Adler & Lunz 2018 appendix B / WGAN-GP CIFAR ResNet (32x32: 3 blocks per side; 64x64: 4). Width 128.
   dcgan    DCGAN 64x64 of the WGAN paper. Width 64 (channels of the first critic / last generator layer).
-  mlp      WGAN paper Fig. 8: 4 x 512 ReLU generator and critic for images.
+  mlp      WGAN paper Fig. 8 (official mlp.py): 3 hidden ReLU layers of 512 and a linear output, generator and
+           critic, for images.
   toy_mlp  WGAN-GP toy networks for 2-D data: 3 x 512 ReLU, linear generator output.
 
 Generators map z [N, latent_dim] to samples [N, *image_shape]; critics map samples to scores [N].
@@ -18,8 +19,9 @@ from bwgan_tf.models import dcgan, mlp, resnet
 ARCHITECTURES = {
     "resnet": (resnet.generator, resnet.critic),
     "dcgan": (dcgan.generator, dcgan.critic),
-    "mlp": (lambda shape, latent, width, batch_norm, seed: mlp.generator(shape, latent, width, depth=4, seed=seed),
-            lambda shape, width, norm, seed: mlp.critic(shape, width, depth=4, normalization=norm, seed=seed)),
+    "mlp": (lambda shape, latent, width, batch_norm, seed: mlp.generator(shape, latent, width, depth=3,
+                                                                         output_activation="linear", seed=seed),
+            lambda shape, width, norm, seed: mlp.critic(shape, width, depth=3, normalization=norm, seed=seed)),
     "toy_mlp": (lambda shape, latent, width, batch_norm, seed: mlp.generator(
                     shape, latent, width, depth=3, output_activation="linear", seed=seed),
                 lambda shape, width, norm, seed: mlp.critic(shape, width, depth=3, normalization=norm, seed=seed)),

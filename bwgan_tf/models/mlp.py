@@ -1,5 +1,6 @@
-"""Multilayer perceptrons: the WGAN paper's MLP generator/critic for images (Arjovsky et al. 2017, Fig. 8: 4 layers
-of 512 ReLU units) and the WGAN-GP toy networks for 2-D data (Gulrajani et al. 2017: 3 hidden layers of 512 ReLU)."""
+"""Multilayer perceptrons: the WGAN paper's MLP generator/critic for images (Arjovsky et al. 2017, Fig. 8; the
+official mlp.py: 3 hidden layers of 512 ReLU units and a linear output) and the WGAN-GP toy networks for 2-D data
+(Gulrajani et al. 2017: 3 hidden layers of 512 ReLU)."""
 import numpy as np
 import tensorflow as tf
 
@@ -18,9 +19,9 @@ def _hidden(x, init, width, depth, normalization=None):
     return x
 
 
-def generator(image_shape=(64, 64, 3), latent_dim=128, width=512, depth=4, output_activation="tanh",
+def generator(image_shape=(64, 64, 3), latent_dim=128, width=512, depth=3, output_activation="linear",
               seed=0) -> tf.keras.Model:
-    """z -> depth ReLU layers of ``width`` -> prod(image_shape) outputs (tanh for images, linear for toys)."""
+    """z -> depth ReLU layers of ``width`` -> prod(image_shape) outputs (linear, as the official WGAN mlp.py)."""
     init = Initializers(seed)
     z = tf.keras.Input([latent_dim], name="z")
     x = _hidden(z, init, width, depth)
@@ -29,7 +30,7 @@ def generator(image_shape=(64, 64, 3), latent_dim=128, width=512, depth=4, outpu
     return tf.keras.Model(z, layers.Activation(output_activation, dtype="float32")(x), name="mlp_generator")
 
 
-def critic(image_shape=(64, 64, 3), width=512, depth=4, normalization=None, seed=0) -> tf.keras.Model:
+def critic(image_shape=(64, 64, 3), width=512, depth=3, normalization=None, seed=0) -> tf.keras.Model:
     """samples -> flatten -> depth ReLU layers of ``width`` -> one score [N]."""
     init = Initializers(seed)
     inputs = tf.keras.Input(image_shape, name="samples")

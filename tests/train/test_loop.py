@@ -50,6 +50,7 @@ def test_presets_carry_the_papers_settings():
     assert (gp.train_split, gp.flip, gp.dequantize) == ("train", False, True)
     wgan = train.make_config("lsun_wgan")
     assert (wgan.lipschitz, wgan.clip, wgan.lr, wgan.architecture) == ("weight_clipping", 0.01, 5e-5, "dcgan")
+    assert (wgan.drift, wgan.ema_decay, wgan.lr_decay) == (0.0, 0.0, False)  # Algorithm 1: no drift, no average
     assert train.make_config("lsun_wgan_mlp").architecture == "mlp/dcgan"
     assert train.make_config("celeba_sobolev").image_size == 64
     toy = train.make_config("toy_8gaussians")  # gan_toy.py
