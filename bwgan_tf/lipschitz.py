@@ -181,8 +181,9 @@ def build(name: str, *, space: Union[str, spaces.Space] = "l2", lam: float = 10.
 MIN_HEURISTIC_IMAGES = 2000
 
 
-def resolve_lambda_gamma(space, lam, gamma, images=None) -> Tuple[float, float]:
-    """lam and gamma as numbers; "auto" takes the section 3.2 heuristic (E||X||_B, E||X||_B*) on real images."""
+def resolve_lambda_gamma(space, lam, gamma, images=None, gamma_rule: str = "paper") -> Tuple[float, float]:
+    """lam and gamma as numbers; "auto" takes the section 3.2 heuristic (E||X||_B, E||X||_B*) on real images
+    (gamma_rule "official": the official code's Sobolev gamma, spaces.gamma_space)."""
     auto = [name for name, value in (("lam", lam), ("gamma", gamma)) if value == "auto"]
     values = {"lam": lam, "gamma": gamma}
     if auto:
@@ -192,6 +193,6 @@ def resolve_lambda_gamma(space, lam, gamma, images=None) -> Tuple[float, float]:
             raise ValueError(f"{'/'.join(flags)}=auto: the section 3.2 heuristic needs at least "
                              f"{MIN_HEURISTIC_IMAGES} real images to estimate E||X||_B, the data has {got}; give "
                              f"{' and '.join(flags)} as {kind} (e.g. --lam=10 --gamma=1, WGAN-GP's values for l2)")
-        heuristic = dict(zip(("lam", "gamma"), spaces.heuristic_lambda_gamma(space, images)))
+        heuristic = dict(zip(("lam", "gamma"), spaces.heuristic_lambda_gamma(space, images, gamma_rule=gamma_rule)))
         values.update({name: heuristic[name] for name in auto})
     return (checks.number_or_auto(values["lam"], "lam"), checks.number_or_auto(values["gamma"], "gamma", positive=True))

@@ -321,24 +321,39 @@ def parse(spec: Union[str, Space]) -> Space:
 
 
 # ------------------------------ Parameter heuristic
-def heuristic_lambda_gamma(space: Union[str, Space], images, batch_size: int = 500) -> Tuple[float, float]:
+GAMMA_RULES = ("paper", "official")
+
+
+def gamma_space(space: Space, rule: str = "paper") -> Space:
+    """The space whose mean norm over real images is gamma: B* (the paper, section 3.2), or for W^{s,p} under the
+    official code's convention (adler-j/bwgan filters with +s for gamma too) W^{s,q}, so gamma = lambda for p = 2."""
+    if rule not in GAMMA_RULES:
+        raise ValueError(f"gamma_rule must be one of {', '.join(GAMMA_RULES)}, got {rule!r}")
+    if rule == "official" and isinstance(space, Sobolev):
+        return Sobolev(space.s, conjugate_exponent(space.p), space.c)
+    return space.dual
+
+
+def heuristic_lambda_gamma(space: Union[str, Space], images, batch_size: int = 500,
+                           gamma_rule: str = "paper") -> Tuple[float, float]:
     """(lambda, gamma) = (E ||X||_B, E ||X||_{B*}) over real images (Adler & Lunz 2018, section 3.2).
 
     Args:
       space: a Space or spec.
       images: array or tensor [N, H, W, C] (or [N, D]) of real samples scaled to [-1, 1].
       batch_size: samples per norm evaluation, to bound memory.
+      gamma_rule: "paper", or "official" for the official code's Sobolev gamma (see gamma_space).
     Returns:
       (lambda, gamma) as Python floats.
     """
     space = parse(space)
+    dual = gamma_space(space, gamma_rule)
     images = np.asarray(images) if not isinstance(images, tf.Tensor) else images
     n = int(images.shape[0])
     if n == 0:
         raise ValueError("images must hold at least one sample")
     if int(batch_size) < 1:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
-    dual = space.dual
     total_primal, total_dual = 0.0, 0.0
     for start in range(0, n, batch_size):
         chunk = images[start:start + batch_size]

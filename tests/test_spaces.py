@@ -321,6 +321,20 @@ def test_heuristic_uses_the_dual_norm_for_gamma(cifar_images):
     assert gamma10 == pytest.approx(np_lp(images, 10 / 9).mean(), rel=1e-4)
 
 
+def test_the_official_gamma_rule_filters_with_plus_s(cifar_images):
+    """adler-j/bwgan: gamma from the +s filter in L^q, so gamma = lambda for W^{s,2}; the paper's rule uses -s."""
+    images = cifar_images[:300]
+    lam, gamma = spaces.heuristic_lambda_gamma("sobolev:s=-1.5,p=2", images, gamma_rule="official")
+    assert gamma == pytest.approx(lam, rel=1e-6) and lam == pytest.approx(np_sobolev(images, -1.5, 2.0).mean(),
+                                                                          rel=1e-4)
+    lam3, gamma3 = spaces.heuristic_lambda_gamma("sobolev:s=-1,p=3", images, gamma_rule="official")
+    assert gamma3 == pytest.approx(np_sobolev(images, -1.0, 1.5).mean(), rel=1e-4)
+    assert spaces.heuristic_lambda_gamma("lp:p=10", images, gamma_rule="official") == pytest.approx(
+        spaces.heuristic_lambda_gamma("lp:p=10", images))  # only Sobolev spaces differ
+    with pytest.raises(ValueError, match="gamma_rule must be one of paper, official"):
+        spaces.heuristic_lambda_gamma("l2", images, gamma_rule="mine")
+
+
 # ------------------------------------------------------------------------------------------------
 # The derivative as a direction in B (TensorBoard pictures of dD)
 # ------------------------------------------------------------------------------------------------

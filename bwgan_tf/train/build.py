@@ -48,7 +48,7 @@ def resolve_lambda_gamma(config: TrainConfig) -> Tuple[float, float]:
     if "auto" in (config.lam, config.gamma):
         real = data.take(config.dataset, lipschitz.MIN_HEURISTIC_IMAGES, data_dir=config.data_dir,
                          seed=config.seed, image_size=config.image_size)
-    return lipschitz.resolve_lambda_gamma(config.space, config.lam, config.gamma, real)
+    return lipschitz.resolve_lambda_gamma(config.space, config.lam, config.gamma, real, config.gamma_rule)
 
 
 def base_lr(config: TrainConfig) -> float:

@@ -39,6 +39,9 @@ class TrainConfig:
                              choices=lambda: tuple(lipschitz.STRATEGIES))
     lam: Union[float, str] = setting("auto", "Penalty weight lambda: a number or 'auto' (E||X||_B, section 3.2).")
     gamma: Union[float, str] = setting("auto", "Critic scale gamma: a number or 'auto' (E||X||_B*, section 3.2).")
+    gamma_rule: str = setting("paper", "gamma=auto for Sobolev spaces: paper (E||X||_B*) or official (adler-j/bwgan "
+                                       "filters with +s: gamma = lambda for p = 2).",
+                              choices=lambda: spaces.GAMMA_RULES)
     clip: float = setting(0.01, "Weight-clipping bound c (WGAN).")
     one_sided: bool = setting(False, "Penalise only dual norms above gamma.")
     drift: float = setting(1e-5, "Weight of the drift term E D(real)^2 (Adler & Lunz 2018).")
@@ -156,6 +159,7 @@ def _validated(config: TrainConfig) -> dict:
     checks.one_of(v["lipschitz"], "lipschitz", lipschitz.STRATEGIES)
     checks.one_of(v["strategy"], "strategy", STRATEGIES)
     checks.one_of(v["train_split"], "train_split", ("train", "all"))
+    checks.one_of(v["gamma_rule"], "gamma_rule", spaces.GAMMA_RULES)
     try:
         v["space"] = str(spaces.parse(v["space"]))
     except ValueError as error:

@@ -71,7 +71,7 @@ def test_presets_carry_the_papers_settings():
     (dict(ema_decay=1.5), "ema_decay"), (dict(strategy="tpu"), "strategy"), (dict(xla="maybe"), "xla"),
     (dict(critic_normalization="batch"), "critic_normalization"), (dict(bogus=1), "unknown config keys"),
     (dict(generator_batch_size=100), "generator_batch_size: must be a multiple of batch_size 256, got 100"),
-    (dict(adam_beta1=1.0), "adam_beta1"),
+    (dict(adam_beta1=1.0), "adam_beta1"), (dict(gamma_rule="mine"), "gamma_rule"),
 ])
 def test_bad_settings_raise_value_errors_naming_the_key(overrides, key):
     with pytest.raises(ValueError, match=key):
