@@ -114,7 +114,13 @@ def _image_batches(kind, argument, params, split, batch_size, data_dir, download
             return images
 
         return ds.map(convert, num_parallel_calls=auto)
-    if kind == "celeb_a":
+    if kind == "celeb_a" and params.get("crop") == "official":
+        def official_crop(image):
+            top, left, side = sources.CELEBA_OFFICIAL_CROP
+            image = tf.cast(sources.decoded(image)[top:top + side, left:left + side], tf.float32)
+            return sources.finish(tf.image.resize(image, [size, size], method="bilinear"), size)
+        ds = ds.map(official_crop, num_parallel_calls=auto)
+    elif kind == "celeb_a":
         def crop(image):
             crop = sources.CELEBA_CROP  # central 108x108
             image = tf.image.resize_with_crop_or_pad(sources.decoded(image), crop, crop)

@@ -9,6 +9,7 @@ from bwgan_tf import files, progress
 
 TFDS = {"cifar10": ("cifar10", 32), "celeb_a": ("celeb_a", 64), "lsun_bedroom": ("lsun/bedroom", 64)}
 CELEBA_CROP = 108  # central 108x108 of the 178x218 CelebA image (DCGAN / BEGAN practice)
+CELEBA_OFFICIAL_CROP = (50, 25, 128)  # adler-j/bwgan: rows 50..177, columns 25..152
 _IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg")
 _LOG = logging.getLogger(__name__)
 _VERIFIED = {}  # (file, size, mtime_ns) -> whether PIL reads it

@@ -4,6 +4,7 @@ Specs (``KNOWN_SPECS``):
 * ``cifar10``: TFDS, 32x32 (Adler & Lunz 2018; Gulrajani et al. 2017).
 * ``celeb_a``: TFDS 178x218 (WxH) faces; the central 108x108 crop resized to 64x64, as DCGAN / BEGAN
   preprocessing: the crop keeps the face and drops most background, so 64x64 pixels are spent on the face.
+  ``celeb_a:crop=official``: adler-j/bwgan's loader, the 128x128 crop at row 50, column 25, resized bilinearly.
 * ``lsun_bedroom``: TFDS ``lsun/bedroom``; shorter side resized to 64, then a central 64x64 crop (WGAN paper).
 * ``folder:PATH``: any tree of PNG/JPEG files of any size; shorter side to ``image_size`` (default 64), central
   crop. Unreadable files are skipped and counted in a warning.
@@ -21,8 +22,8 @@ import numpy as np
 from bwgan_tf import checks
 from bwgan_tf.data import sources, toy
 
-KNOWN_SPECS = ("cifar10", "celeb_a", "lsun_bedroom", "folder:PATH", "npz:PATH[:range=0,1]", "toy:8gaussians",
-               "toy:25gaussians", "toy:swissroll", "toy:parallel_lines[:theta=T]")
+KNOWN_SPECS = ("cifar10", "celeb_a[:crop=official]", "lsun_bedroom", "folder:PATH", "npz:PATH[:range=0,1]",
+               "toy:8gaussians", "toy:25gaussians", "toy:swissroll", "toy:parallel_lines[:theta=T]")
 SPLITS = ("train", "test", "validation", "all")
 NPZ_RANGES = {"0,1": (0.0, 1.0), "-1,1": (-1.0, 1.0)}
 
@@ -38,6 +39,10 @@ def parse(spec) -> Tuple[str, str, Dict[str, object]]:
         raise ValueError(f"dataset spec must be a non-empty string, got {spec!r}; known specs: {_known()}")
     if spec in sources.TFDS:
         return spec, "", {}
+    if spec.startswith("celeb_a:"):
+        if spec not in ("celeb_a:crop=official", "celeb_a:crop=central"):
+            raise ValueError(f"dataset spec {spec!r}: celeb_a takes crop=official or crop=central")
+        return "celeb_a", "", {"crop": spec.rpartition("=")[2]}
     kind, sep, rest = spec.partition(":")
     if kind == "npz" and ":range=" in rest:
         path, _, value = rest.rpartition(":range=")

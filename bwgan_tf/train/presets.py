@@ -31,8 +31,8 @@ PRESETS = {
     "cifar10_l10":       dict(_BWGAN_CIFAR, space="lp:p=10"),                    # Adler & Lunz: IS 8.31
     "cifar10_sobolev":   dict(_BWGAN_CIFAR, space="sobolev:s=-1.5,p=2,c=5"),     # Adler & Lunz: IS 8.26
     "cifar10_wgan_gp":   _WGAN_GP_CIFAR,                                         # Gulrajani et al.: IS 7.86
-    "celeba_sobolev":    dict(_PAPER, dataset="celeb_a", image_size=64,          # Adler & Lunz CelebA 64x64
-                              space="sobolev:s=-1.5,p=2,c=5"),
+    "celeba_sobolev":    dict(_BWGAN_CIFAR, dataset="celeb_a:crop=official",      # Adler & Lunz CelebA 64x64,
+                              image_size=64, space="sobolev:s=-1.5,p=2,c=5"),    # the official loader
     "lsun_wgan":         dict(_LSUN_WGAN, architecture="dcgan", width=64),       # Arjovsky et al. Algorithm 1
     "lsun_wgan_mlp":     dict(_LSUN_WGAN, architecture="mlp/dcgan"),             # Arjovsky et al. Fig. 8
     "toy_8gaussians":    dict(_TOY, dataset="toy:8gaussians"),                   # Gulrajani et al. gan_toy.py

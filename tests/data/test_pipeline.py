@@ -45,6 +45,23 @@ def test_celeb_a_uses_the_central_108_crop():
     assert np.allclose(batch, 1.0, atol=1e-3)
 
 
+def test_celeb_a_official_crop_is_128_at_row_50_column_25_resized_bilinearly():
+    import tensorflow_datasets as tfds
+    image = np.random.default_rng(0).integers(0, 256, (218, 178, 3), np.uint8)
+
+    def as_dataset(self, *args, **kwargs):
+        return tf.data.Dataset.from_tensors({"image": image, "attributes": {}, "landmarks": {}}).repeat(4)
+
+    with tfds.testing.mock_data(as_dataset_fn=as_dataset):
+        batch = next(iter(data.load("celeb_a:crop=official", batch_size=2, image_size=64, shuffle=False))).numpy()
+    crop = image[50:178, 25:153].astype(np.float64)
+    # bilinear 128 -> 64 with half-pixel centres: each output pixel is the mean of a 2x2 block
+    expected = crop.reshape(64, 2, 64, 2, 3).mean(axis=(1, 3)) / 127.5 - 1
+    np.testing.assert_allclose(batch[0], expected, atol=1e-5)
+    with pytest.raises(ValueError, match="crop=official or crop=central"):
+        data.load("celeb_a:crop=tight")
+
+
 def test_missing_tfds_dataset_offline_is_a_clear_error(tmp_path):
     with pytest.raises(FileNotFoundError) as info:
         data.load("cifar10", data_dir=str(tmp_path))

@@ -52,7 +52,9 @@ def test_presets_carry_the_papers_settings():
     assert (wgan.lipschitz, wgan.clip, wgan.lr, wgan.architecture) == ("weight_clipping", 0.01, 5e-5, "dcgan")
     assert (wgan.drift, wgan.ema_decay, wgan.lr_decay) == (0.0, 0.0, False)  # Algorithm 1: no drift, no average
     assert train.make_config("lsun_wgan_mlp").architecture == "mlp/dcgan"
-    assert train.make_config("celeba_sobolev").image_size == 64
+    celeba = train.make_config("celeba_sobolev")  # adler-j/bwgan's loader: 128 crop at (50, 25), all, flip, dequantise
+    assert (celeba.dataset, celeba.image_size, celeba.train_split, celeba.flip, celeba.dequantize) == (
+        "celeb_a:crop=official", 64, "all", True, True)
     toy = train.make_config("toy_8gaussians")  # gan_toy.py
     assert (toy.lam, toy.gamma, toy.lr, toy.adam_beta1, toy.adam_beta2, toy.batch_size, toy.n_critic, toy.width,
             toy.lr_decay) == (0.1, 1.0, 1e-4, 0.5, 0.9, 256, 5, 512, False)
