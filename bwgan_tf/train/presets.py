@@ -9,8 +9,8 @@ from bwgan_tf.train.config import TrainConfig
 
 # Both official codes (adler-j/bwgan, gan_cifar_resnet.py) draw 2 x 64 = 128 latent vectors per generator step.
 _PAPER = dict(lr=2e-4, generator_batch_size=128)
-# adler-j/bwgan's CIFAR-10 input: all 60k images, random horizontal flips, dequantisation noise.
-_BWGAN_CIFAR = dict(_PAPER, train_split="all", flip=True, dequantize=True)
+# adler-j/bwgan's input: every image of the data set (60k for CIFAR-10), random horizontal flips, dequantisation.
+_BWGAN_DATA = dict(_PAPER, train_split="all", flip=True, dequantize=True)
 # gan_cifar_resnet.py (WGAN-GP): the 50k train images, dequantised, no drift term, no EMA (ema_decay 0: the EMA
 # generator is the generator).
 _WGAN_GP_CIFAR = dict(_PAPER, space="l2", lam=10.0, gamma=1.0, dequantize=True, drift=0.0, ema_decay=0.0)
@@ -28,10 +28,10 @@ _DEMO = dict(_TOY, dataset="toy:8gaussians", width=256, lam=10.0, adam_beta1=0.0
 
 PRESETS = {
     # name               paper (result)                          what differs from the defaults
-    "cifar10_l10":       dict(_BWGAN_CIFAR, space="lp:p=10"),                    # Adler & Lunz: IS 8.31
-    "cifar10_sobolev":   dict(_BWGAN_CIFAR, space="sobolev:s=-1.5,p=2,c=5"),     # Adler & Lunz: IS 8.26
+    "cifar10_l10":       dict(_BWGAN_DATA, space="lp:p=10"),                    # Adler & Lunz: IS 8.31
+    "cifar10_sobolev":   dict(_BWGAN_DATA, space="sobolev:s=-1.5,p=2,c=5"),     # Adler & Lunz: IS 8.26
     "cifar10_wgan_gp":   _WGAN_GP_CIFAR,                                         # Gulrajani et al.: IS 7.86
-    "celeba_sobolev":    dict(_BWGAN_CIFAR, dataset="celeb_a:crop=official",      # Adler & Lunz CelebA 64x64,
+    "celeba_sobolev":    dict(_BWGAN_DATA, dataset="celeb_a:crop=official",      # Adler & Lunz CelebA 64x64,
                               image_size=64, space="sobolev:s=-1.5,p=2,c=5"),    # the official loader
     "lsun_wgan":         dict(_LSUN_WGAN, architecture="dcgan", width=64),       # Arjovsky et al. Algorithm 1
     "lsun_wgan_mlp":     dict(_LSUN_WGAN, architecture="mlp/dcgan"),             # Arjovsky et al. Fig. 8
