@@ -5,18 +5,21 @@
   python tools/train.py --dataset=npz:../shared/data/cifar10_subset.npz --space=sobolev:s=-1.5,p=2 \\
       --width=32 --steps=200 --output_dir=runs/subset
   python tools/train.py --output_dir=runs/cifar10_l10 --resume           # continue with the saved settings
+  python tools/train.py --flagfile=configs/cifar10_l10.flags --dry_run   # print the resolved settings, train nothing
 
 Every setting of bwgan_tf.train.TrainConfig is a flag of the same name (--helpfull lists them with defaults).
 Exit codes: 2 bad flags (or flags that differ from an existing run's, or a run directory another trainer holds);
 3 a NaN/inf training scalar stopped the run (the last good checkpoint is kept); 130 / 143 SIGINT / SIGTERM stopped
 it after saving a checkpoint at the step reached (continue with --resume).
 """
+import json
 import sys
 
 from absl import flags
 
 from bwgan_tf import cli, train
 from bwgan_tf.train import config as config_lib
+from bwgan_tf.train import resume
 
 FLAGS = flags.FLAGS
 config_lib.define_flags(FLAGS)
@@ -24,6 +27,8 @@ for _name in config_lib.names():
     flags.declare_key_flag(_name)  # listed by --helpshort
 flags.DEFINE_boolean("resume", False, "Continue the run in --output_dir with its saved settings (flags given "
                                       "here override the saved ones that may change, e.g. --steps).")
+flags.DEFINE_boolean("dry_run", False, "Print the full resolved configuration (lambda and gamma included; an "
+                                       "existing run's saved one) and exit without training or writing anything.")
 flags.DEFINE_integer("virtual_cpus", 0, "Split the CPU into this many logical devices (to try --strategy=mirrored "
                                         "without GPUs).", lower_bound=0)
 flags.mark_flag_as_required("output_dir")
@@ -47,6 +52,9 @@ def main(argv):
         cpu = tf.config.list_physical_devices("CPU")[0]
         tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * FLAGS.virtual_cpus)
     try:
+        if FLAGS.dry_run:
+            print(json.dumps(resume.resolved(config_from_flags()).to_dict(), indent=2, sort_keys=True))
+            return
         run_dir = train.train(config_from_flags())
     except (ValueError, train.RunDirectoryBusy) as error:  # messages start with the setting, the flag's name
         message = str(error)

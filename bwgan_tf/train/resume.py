@@ -61,22 +61,12 @@ def prepare_run_dir(config: TrainConfig, start: int, print_fn=print) -> Tuple[Tr
     saved_dict = run_dir_lib.read_config(run_dir) if run_dir_lib.exists(run_dir) else None
     if saved_dict is None:
         source = {k: ("heuristic" if getattr(config, k) == "auto" else "given") for k in ("lam", "gamma")}
-        lam, gamma = build.resolve_lambda_gamma(config)
-        config = config.replace(lam=lam, gamma=gamma, mixed_precision=build.resolve_mixed_precision(config))
+        config, changes = _new(config), {}
         plan = [[0, 1.0], [config.steps, 0.0]] if config.lr_decay else None
-        changes = {}
     else:
-        saved = TrainConfig.from_dict(saved_dict, ignore_unknown=True)
-        changes = differences(saved, config, keys=[k for k in saved_dict if k in config.to_dict()])
-        fixed = {k: v for k, v in changes.items() if k not in RESUMABLE}
-        if fixed:
-            listed = "; ".join(f"{k}: {old!r} there, {new!r} now" for k, (old, new) in fixed.items())
-            raise ValueError(f"output_dir: {run_dir!r} holds a run with other settings ({listed}); continue it with "
-                             f"its own settings (--resume: only {', '.join(RESUMABLE)} may change) or choose another "
-                             f"output_dir")
-        config = saved.replace(**{k: new for k, (_, new) in changes.items()})
+        config, changes = _resumed(config, saved_dict)
         source = saved_dict.get("lam_gamma_source")
-        plan = saved_dict.get("lr_plan", [[0, 1.0], [saved.steps, 0.0]] if saved.lr_decay else None)
+        plan = saved_dict.get("lr_plan", [[0, 1.0], [saved_dict["steps"], 0.0]] if config.lr_decay else None)
         for name, (old, new) in changes.items():
             print_fn(f"resume: {name} {old!r} -> {new!r}", flush=True)
         if plan is not None and "steps" in changes and config.steps > start:
@@ -84,6 +74,33 @@ def prepare_run_dir(config: TrainConfig, start: int, print_fn=print) -> Tuple[Tr
     run_dir_lib.write_config(run_dir, dict(config.to_dict(), lam_gamma_source=source, lr_plan=plan))
     run_dir_lib.append_provenance(run_dir, provenance("resume" if saved_dict else "start", start, changes, plan))
     return config, plan
+
+
+def resolved(config: TrainConfig) -> TrainConfig:
+    """The config a run would train with, writing nothing (tools/train.py --dry_run)."""
+    if run_dir_lib.exists(config.output_dir):
+        return _resumed(config, run_dir_lib.read_config(config.output_dir))[0]
+    return _new(config)
+
+
+def _new(config: TrainConfig) -> TrainConfig:
+    """A new run's config: lam, gamma and mixed_precision resolved."""
+    lam, gamma = build.resolve_lambda_gamma(config)
+    return config.replace(lam=lam, gamma=gamma, mixed_precision=build.resolve_mixed_precision(config))
+
+
+def _resumed(config: TrainConfig, saved_dict: dict) -> Tuple[TrainConfig, dict]:
+    """(the saved run's config with `config`'s resumable changes, {setting: (old, new)}); ValueError listing each
+    other difference."""
+    saved = TrainConfig.from_dict(saved_dict, ignore_unknown=True)
+    changes = differences(saved, config, keys=[k for k in saved_dict if k in config.to_dict()])
+    fixed = {k: v for k, v in changes.items() if k not in RESUMABLE}
+    if fixed:
+        listed = "; ".join(f"{k}: {old!r} there, {new!r} now" for k, (old, new) in fixed.items())
+        raise ValueError(f"output_dir: {config.output_dir!r} holds a run with other settings ({listed}); continue "
+                         f"it with its own settings (--resume: only {', '.join(RESUMABLE)} may change) or choose "
+                         f"another output_dir")
+    return saved.replace(**{k: new for k, (_, new) in changes.items()}), changes
 
 
 def _replanned(plan: list, start: int, config: TrainConfig, print_fn) -> list:

@@ -1,4 +1,5 @@
 """tools/train.py end to end: bad flags exit 2; a run killed with SIGKILL resumes and finishes."""
+import json
 import re
 import signal
 import subprocess
@@ -104,3 +105,26 @@ def test_a_signal_saves_the_step_reached_exits_128_plus_its_number_and_resume_re
         resumed = train_tool(project_root, f"--output_dir={run_dir}", "--resume", f"--steps={step + 5}")
         assert resumed.returncode == 0 and f"resumed from {stopped.group(2)}" in resumed.stdout, resumed.stderr[-2000:]
         assert f"resume: steps 100000 -> {step + 5}" in resumed.stdout
+
+
+def flagfile_values(path) -> dict:
+    """The --name=value lines of an absl flagfile."""
+    lines = [line.strip() for line in path.read_text().splitlines() if line.strip() and not line.startswith("#")]
+    return dict(line[2:].split("=", 1) for line in lines)
+
+
+@pytest.mark.parametrize("preset", sorted(train.PRESETS))
+def test_each_preset_has_a_flagfile_with_its_settings(project_root, preset):
+    values = flagfile_values(project_root / "configs" / f"{preset}.flags")
+    assert values.pop("preset") == preset and values.pop("output_dir") == f"runs/{preset}"
+    assert train.make_config(None, **values) == train.make_config(preset).replace(preset=None)
+
+
+def test_dry_run_prints_the_resolved_configuration_and_writes_nothing(project_root, tmp_path):
+    result = train_tool(project_root, f"--flagfile={project_root / 'configs' / 'toy_8gaussians.flags'}",
+                        f"--output_dir={tmp_path / 'dry'}", "--steps=7", "--dry_run")
+    assert result.returncode == 0, result.stderr[-2000:]
+    printed = json.loads(result.stdout)
+    expected = train.make_config("toy_8gaussians", steps=7, output_dir=str(tmp_path / "dry")).to_dict()
+    assert printed == dict(expected, mixed_precision=False)  # auto resolved: float32 for the MLPs
+    assert not (tmp_path / "dry").exists()
