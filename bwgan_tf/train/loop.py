@@ -1,5 +1,6 @@
 """The training run: lock and prepare the run directory, build or restore the model, fit with the callbacks."""
 import json
+import os
 
 import tensorflow as tf
 
@@ -87,8 +88,11 @@ def _train(config: TrainConfig, lr_plan, checkpoint, print_fn) -> str:
                         data_dir=config.data_dir, seed=config.seed * 1_000_003, image_size=config.image_size,
                         start_batch=start, flip=config.flip, dequantize=config.dequantize)
     toy = data.sample_shape(config.dataset, config.image_size) == (2,)
-    examples = data.take(config.dataset, 1000 if toy else 8, data_dir=config.data_dir, seed=config.seed + 1,
-                         image_size=config.image_size)
+    real = data.take(config.dataset, 1000 if toy else 64, data_dir=config.data_dir, seed=config.seed + 1,
+                     image_size=config.image_size)
+    if not toy and not os.path.exists(run_dir_lib.reals_path(run_dir)):  # real images beside the generated grids
+        images.write_png(run_dir_lib.reals_path(run_dir), images.grid(images.to_uint8(real)))
+    examples = real if toy else real[:8]  # the real points of the 2-D pictures, or the images whose dD is shown
     writer = tf.summary.create_file_writer(run_dir_lib.tensorboard_dir(run_dir))
     with interrupt.catching_signals() as signals:
         guard = callbacks.Guard(start, signals)

@@ -4,7 +4,8 @@
   metrics.jsonl    one JSON line per logged generator step and per evaluation ({"event": "evaluation", ...})
   checkpoints/     tf.train.CheckpointManager: generator, critic, EMA generator, optimizers, step counters
   tensorboard/     scalars, sample grids, dD at real images; tensorboard/eval: evaluation scalars
-  samples/         PNG grids of the EMA generator from a fixed z (2-D data: points over the critic's contours)
+  samples/         PNG grids of the EMA generator from a fixed z (2-D data: points over the critic's contours) and
+                   reals.png, a grid of 64 real training images
   provenance.jsonl one line per start or resume: command, host, time, versions, git commit, settings changed
   log.txt          what the runs printed
   .lock            held (flock) by the trainer writing the run directory
@@ -133,6 +134,11 @@ def checkpoint_dir(run_dir: str) -> str:
 
 def tensorboard_dir(run_dir: str, sub: str = "") -> str:
     return os.path.join(run_dir, TENSORBOARD, sub) if sub else os.path.join(run_dir, TENSORBOARD)
+
+
+def reals_path(run_dir: str) -> str:
+    """samples/reals.png: a grid of real training images, written when the run starts."""
+    return os.path.join(run_dir, SAMPLES, "reals.png")
 
 
 def sample_path(run_dir: str, step: int) -> str:

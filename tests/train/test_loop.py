@@ -122,6 +122,10 @@ def test_cifar_subset_run_resolves_lambda_gamma_and_logs_gradient_images(tmp_pat
     assert (lam, gamma) == pytest.approx(spaces.heuristic_lambda_gamma("sobolev:s=-1,p=2", real), rel=1e-5)
     assert saved["lam_gamma_source"] == {"lam": "heuristic", "gamma": "heuristic"}
     assert is_png(os.path.join(run_dir, "samples", "step_0000002.png"))
+    reals = tf.io.decode_png(tf.io.read_file(os.path.join(run_dir, "samples", "reals.png"))).numpy()
+    first = data.take(f"npz:{cifar_subset_path}", 64, seed=config.seed + 1)[0]  # the grid's top-left image
+    np.testing.assert_array_equal(reals[1:33, 1:33], np.clip(np.round((first + 1) * 127.5), 0, 255).astype(np.uint8))
+    assert reals.shape == (8 * 33 + 1, 8 * 33 + 1, 3)
     tags = event_tags(run_dir)
     assert {"dD/raw_gradient", "dD/direction_in_B", "samples"} <= tags
     generator, _ = train.load_generator(run_dir)
