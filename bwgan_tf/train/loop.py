@@ -5,7 +5,7 @@ import os
 import tensorflow as tf
 
 from bwgan_tf import data, images
-from bwgan_tf.train import build, callbacks, interrupt, resume
+from bwgan_tf.train import build, callbacks, hparams, interrupt, resume
 from bwgan_tf.train import run_dir as run_dir_lib
 from bwgan_tf.train.config import TrainConfig
 
@@ -94,6 +94,8 @@ def _train(config: TrainConfig, lr_plan, checkpoint, print_fn) -> str:
         images.write_png(run_dir_lib.reals_path(run_dir), images.grid(images.to_uint8(real)))
     examples = real if toy else real[:8]  # the real points of the 2-D pictures, or the images whose dD is shown
     writer = tf.summary.create_file_writer(run_dir_lib.tensorboard_dir(run_dir))
+    if start == 0:
+        hparams.write(writer, config)
     with interrupt.catching_signals() as signals:
         guard = callbacks.Guard(start, signals)
         active = [guard, callbacks.MetricsLogger(run_dir, writer, config.steps, config.log_every, start, print_fn),

@@ -36,6 +36,21 @@ def event_tags(run_dir) -> set:
     return tags
 
 
+def hparams_of(run_dir) -> dict:
+    """The hyperparameters of the HParams plugin's session-start record in a run's event files."""
+    from tensorboard.plugins.hparams import plugin_data_pb2
+    found = {}
+    for root, _, files in os.walk(os.path.join(run_dir, "tensorboard")):
+        for name in files:
+            for event in tf.compat.v1.train.summary_iterator(os.path.join(root, name)):
+                for value in event.summary.value:
+                    if value.metadata.plugin_data.plugin_name == "hparams":
+                        data = plugin_data_pb2.HParamsPluginData.FromString(value.metadata.plugin_data.content)
+                        for key, v in data.session_start_info.hparams.items():
+                            found[key] = getattr(v, v.WhichOneof("kind"))
+    return found
+
+
 # ------------------------------------------------------------------------------------------------ presets
 def test_presets_carry_the_papers_settings():
     l10 = train.make_config("cifar10_l10")
@@ -122,6 +137,11 @@ def test_cifar_subset_run_resolves_lambda_gamma_and_logs_gradient_images(tmp_pat
     assert (lam, gamma) == pytest.approx(spaces.heuristic_lambda_gamma("sobolev:s=-1,p=2", real), rel=1e-5)
     assert saved["lam_gamma_source"] == {"lam": "heuristic", "gamma": "heuristic"}
     assert is_png(os.path.join(run_dir, "samples", "step_0000002.png"))
+    logged = hparams_of(run_dir)  # the HParams plugin's session: the sweep's table in TensorBoard
+    assert (logged["s"], logged["p"], logged["lam"], logged["space"]) == (-1.0, 2.0, pytest.approx(lam),
+                                                                          "sobolev:s=-1,p=2,c=5")
+    assert (logged["width"], logged["lipschitz"], logged["mixed_precision"]) == (8, "gradient_penalty",
+                                                                                 saved["mixed_precision"])
     reals = tf.io.decode_png(tf.io.read_file(os.path.join(run_dir, "samples", "reals.png"))).numpy()
     first = data.take(f"npz:{cifar_subset_path}", 64, seed=config.seed + 1)[0]  # the grid's top-left image
     np.testing.assert_array_equal(reals[1:33, 1:33], np.clip(np.round((first + 1) * 127.5), 0, 255).astype(np.uint8))

@@ -1,0 +1,29 @@
+"""The run's hyperparameters in TensorBoard's HParams plugin, so a sweep over s and p is one table and one
+parallel-coordinates view (its metrics are the run's train/ and eval/ scalars)."""
+import math
+
+import tensorflow as tf
+from tensorboard.plugins.hparams import api as hp
+
+from bwgan_tf import spaces
+from bwgan_tf.train.config import TrainConfig
+
+LOGGED = ("space", "lipschitz", "lam", "gamma", "lr", "n_critic", "batch_size", "generator_batch_size", "width",
+          "architecture", "dataset", "ema_decay", "drift", "mixed_precision", "seed", "steps")
+
+
+def values(config: TrainConfig) -> dict:
+    """The logged settings (None as "none") plus the space's smoothness s and exponent p (l2: s 0, p 2)."""
+    logged = {name: "none" if getattr(config, name) is None else getattr(config, name) for name in LOGGED}
+    space = spaces.parse(config.space)
+    smoothness = float(getattr(space, "s", 0.0)) if isinstance(space, (spaces.Lp, spaces.Sobolev)) else math.nan
+    exponent = float(space.p) if isinstance(space, (spaces.Lp, spaces.Sobolev)) else math.nan
+    logged.update(s=smoothness, p=exponent)
+    return logged
+
+
+def write(writer, config: TrainConfig) -> None:
+    """Writes the session's hyperparameters to `writer`'s event file."""
+    with writer.as_default():
+        hp.hparams(values(config), trial_id=config.output_dir)
+    tf.summary.flush(writer)
