@@ -147,6 +147,21 @@ def test_export_and_sample_tools(trained_run, tmp_path, project_root):
     assert tool("sample.py", f"--run_dir={trained_run}", "--num=9", "--seed=4", f"--npz={run_npz}").returncode == 0
     with np.load(run_npz) as saved:
         assert np.abs(saved["images"].astype(int) - from_export.astype(int)).max() <= 1
+    folder = tmp_path / "per_seed"
+    result = tool("sample.py", f"--saved_model={target}", "--seeds=0-4,9", f"--outdir={folder}", "--batch_size=4")
+    assert result.returncode == 0, result.stderr[-2000:]
+    names = sorted(os.listdir(folder))
+    assert names == [f"seed{k:06d}.png" for k in (0, 1, 2, 3, 4, 9)]
+    serve = tf.saved_model.load(target).signatures["serving_default"]
+    for k, name in zip((0, 1, 2, 3, 4, 9), names):  # seed k's image is the export's one sample for seed k
+        single = serve(num_samples=tf.constant(1, tf.int32), seed=tf.constant(k, tf.int64))["images"].numpy()[0]
+        np.testing.assert_array_equal(tf.io.decode_png(tf.io.read_file(str(folder / name))).numpy(), single)
+    from bwgan_tf import data  # the folder as a data set (what FID reads) holds exactly these images
+    folder_images = data.take(f"folder:{folder}", 6, image_size=32)
+    expected = np.stack([tf.io.decode_png(tf.io.read_file(str(folder / n))).numpy() for n in names])
+    assert sorted(map(bytes, np.round((folder_images + 1) * 127.5).astype(np.uint8))) == sorted(map(bytes, expected))
+    assert tool("sample.py", f"--saved_model={target}", "--seeds=5-2", f"--outdir={folder}").stderr.splitlines()[-2] \
+        == "--seeds: '5-2' must be a seed >= 0 or a range A-B with 0 <= A <= B"
     assert tool("export.py", f"--run_dir={trained_run}", f"--export_dir={target}").returncode == 2  # exists
     assert tool("export.py", f"--export_dir={target}").returncode == 2  # --run_dir missing
     assert tool("sample.py", f"--saved_model={target}").returncode == 2  # neither --png nor --npz

@@ -1,9 +1,15 @@
-"""Write N samples of a generator as a PNG grid and/or an .npz, from an exported SavedModel or a run directory.
+"""Write samples of a generator, from an exported SavedModel or a run directory: N samples as a PNG grid and/or
+an .npz, or one PNG per seed into a folder (the input of pytorch-fid, clean-fid and torch-fidelity).
 
   python tools/sample.py --saved_model=exports/cifar10_l10 --num=64 --seed=3 --png=samples.png --npz=samples.npz
   python tools/sample.py --run_dir=runs/cifar10_l10 --num=16 --png=samples.png
+  python tools/sample.py --saved_model=exports/cifar10_l10 --seeds=0-49999 --outdir=fid_folder
+
+Seed k's image is the first sample of `--num=1 --seed=k` (z = stateless normal keyed by (k, 0)), written as
+seedKKKKKK.png; seeds go through the generator in batches of --batch_size, any number of them.
 """
 import io
+import os
 
 import numpy as np
 from absl import flags
@@ -17,6 +23,63 @@ flags.DEFINE_integer("num", 64, "Number of samples (an export serves at most its
 flags.DEFINE_integer("seed", 0, "Seed of the latent vectors.")
 flags.DEFINE_string("png", None, "PNG grid to write.")
 flags.DEFINE_string("npz", None, ".npz to write (images: uint8 [N, H, W, C]).")
+flags.DEFINE_string("seeds", None, "Seeds of one image each: A-B (inclusive) and/or comma-separated, e.g. 0-49999.")
+flags.DEFINE_string("outdir", None, "With --seeds: the folder that receives seedKKKKKK.png per seed.")
+flags.DEFINE_integer("batch_size", 256, "Seeds per generator call with --seeds.", lower_bound=1)
+
+
+def parse_seeds(text: str) -> list:
+    """'0-3,7' -> [0, 1, 2, 3, 7]; ValueError naming --seeds."""
+    seeds = []
+    for part in filter(None, (p.strip() for p in str(text).split(","))):
+        first, dash, last = part.partition("-")
+        try:
+            low, high = int(first), int(last if dash else first)
+        except ValueError:
+            raise ValueError(f"--seeds: {part!r} is not a seed or a range A-B of seeds >= 0") from None
+        if low < 0 or high < low:
+            raise ValueError(f"--seeds: {part!r} must be a seed >= 0 or a range A-B with 0 <= A <= B")
+        seeds.extend(range(low, high + 1))
+    if not seeds:
+        raise ValueError("--seeds: give seeds such as 0-49999 or 1,5,9")
+    return seeds
+
+
+def generator_of(saved_model=None, run_dir=None):
+    """(z [N, latent_dim] -> uint8 images, latent_dim) of an export or a run's EMA generator."""
+    import tensorflow as tf
+
+    if (saved_model is None) == (run_dir is None):
+        raise ValueError("give exactly one of --saved_model and --run_dir")
+    if saved_model is not None:
+        loaded = tf.saved_model.load(export.check_saved_model(saved_model))
+        generate = loaded.signatures["generate"]
+        return (lambda z: images.to_uint8(generate(z=z)["images"].numpy()),
+                int(loaded.signatures["latent"]()["latent_dim"]))
+    from bwgan_tf import train
+    generator, config = train.load_generator(run_dir)
+    if len(generator.output_shape) != 4:
+        raise ValueError(f"--run_dir: {run_dir!r} generates 2-D points, not images")
+    return lambda z: images.to_uint8(generator(z, training=False).numpy()), config.latent_dim
+
+
+def write_seed_folder(generate, latent_dim: int, seeds, outdir: str, batch_size: int = 256) -> int:
+    """seedKKKKKK.png in outdir for each seed k (z keyed by (k, 0)); returns the number written."""
+    import tensorflow as tf
+
+    from bwgan_tf import progress
+
+    os.makedirs(outdir, exist_ok=True)
+    width = max(6, len(str(max(seeds))))
+    report = progress.Progress(f"images of {len(seeds)} seeds", len(seeds))
+    for start in range(0, len(seeds), batch_size):
+        chunk = seeds[start:start + batch_size]
+        z = tf.concat([tf.random.stateless_normal([1, latent_dim], seed=[k, 0]) for k in chunk], axis=0)
+        for k, image in zip(chunk, generate(z)):
+            images.write_png(os.path.join(outdir, f"seed{k:0{width}d}.png"), image)
+        report.update(len(chunk))
+    report.done()
+    return len(seeds)
 
 
 def samples_uint8(saved_model=None, run_dir=None, num=64, seed=0) -> np.ndarray:
@@ -44,8 +107,18 @@ def samples_uint8(saved_model=None, run_dir=None, num=64, seed=0) -> np.ndarray:
 def main(argv):
     if len(argv) > 1:
         raise cli.usage_error(f"unexpected arguments: {' '.join(argv[1:])}")
+    if FLAGS.seeds is not None or FLAGS.outdir is not None:
+        if not (FLAGS.seeds and FLAGS.outdir) or FLAGS.png or FLAGS.npz:
+            raise cli.usage_error("--seeds and --outdir go together, without --png and --npz")
+        seeds = parse_seeds(FLAGS.seeds)
+        if os.path.isfile(FLAGS.outdir):
+            raise ValueError(f"--outdir: {FLAGS.outdir!r} is a file; give a folder")
+        generate, latent_dim = generator_of(FLAGS.saved_model, FLAGS.run_dir)
+        written = write_seed_folder(generate, latent_dim, seeds, FLAGS.outdir, FLAGS.batch_size)
+        print(f"wrote {written} images to {FLAGS.outdir}")
+        return
     if not (FLAGS.png or FLAGS.npz):
-        raise cli.usage_error("give --png and/or --npz")
+        raise cli.usage_error("give --png and/or --npz, or --seeds and --outdir")
     for name in ("png", "npz"):  # checked before sampling, so that no work is lost
         if getattr(FLAGS, name):
             files.check_output(getattr(FLAGS, name), f"--{name}")
