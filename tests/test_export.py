@@ -160,6 +160,15 @@ def test_export_and_sample_tools(trained_run, tmp_path, project_root):
     folder_images = data.take(f"folder:{folder}", 6, image_size=32)
     expected = np.stack([tf.io.decode_png(tf.io.read_file(str(folder / n))).numpy() for n in names])
     assert sorted(map(bytes, np.round((folder_images + 1) * 127.5).astype(np.uint8))) == sorted(map(bytes, expected))
+    strip = str(tmp_path / "strip.png")
+    result = tool("sample.py", f"--saved_model={target}", "--interpolate=3,9", "--frames=4", f"--png={strip}")
+    assert result.returncode == 0, result.stderr[-2000:]
+    strip_image = tf.io.decode_png(tf.io.read_file(strip)).numpy()
+    assert strip_image.shape == (34, 4 * 33 + 1, 3)
+    np.testing.assert_array_equal(strip_image[1:33, 1:33], tf.io.decode_png(tf.io.read_file(
+        str(folder / "seed000003.png"))).numpy())  # the path starts at seed 3 and ends at seed 9
+    np.testing.assert_array_equal(strip_image[1:33, -33:-1], tf.io.decode_png(tf.io.read_file(
+        str(folder / "seed000009.png"))).numpy())
     assert tool("sample.py", f"--saved_model={target}", "--seeds=5-2", f"--outdir={folder}").stderr.splitlines()[-2] \
         == "--seeds: '5-2' must be a seed >= 0 or a range A-B with 0 <= A <= B"
     assert tool("export.py", f"--run_dir={trained_run}", f"--export_dir={target}").returncode == 2  # exists

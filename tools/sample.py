@@ -4,6 +4,7 @@ an .npz, or one PNG per seed into a folder (the input of pytorch-fid, clean-fid 
   python tools/sample.py --saved_model=exports/cifar10_l10 --num=64 --seed=3 --png=samples.png --npz=samples.npz
   python tools/sample.py --run_dir=runs/cifar10_l10 --num=16 --png=samples.png
   python tools/sample.py --saved_model=exports/cifar10_l10 --seeds=0-49999 --outdir=fid_folder
+  python tools/sample.py --saved_model=exports/cifar10_l10 --interpolate=3,7 --frames=10 --png=strip.png
 
 Seed k's image is the first sample of `--num=1 --seed=k` (z = stateless normal keyed by (k, 0)), written as
 seedKKKKKK.png; seeds go through the generator in batches of --batch_size, any number of them.
@@ -14,7 +15,7 @@ import os
 import numpy as np
 from absl import flags
 
-from bwgan_tf import cli, export, files, images
+from bwgan_tf import cli, export, files, images, latents
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("saved_model", None, "An export of tools/export.py.")
@@ -26,6 +27,9 @@ flags.DEFINE_string("npz", None, ".npz to write (images: uint8 [N, H, W, C]).")
 flags.DEFINE_string("seeds", None, "Seeds of one image each: A-B (inclusive) and/or comma-separated, e.g. 0-49999.")
 flags.DEFINE_string("outdir", None, "With --seeds: the folder that receives seedKKKKKK.png per seed.")
 flags.DEFINE_integer("batch_size", 256, "Seeds per generator call with --seeds.", lower_bound=1)
+flags.DEFINE_list("interpolate", None, "A,B[,C...]: a strip of --frames images along the spherical path between the "
+                                       "latents of seeds A and B (and on to C ...), written to --png.")
+flags.DEFINE_integer("frames", 8, "Images per segment of an --interpolate strip.", lower_bound=2)
 
 
 def parse_seeds(text: str) -> list:
@@ -65,8 +69,6 @@ def generator_of(saved_model=None, run_dir=None):
 
 def write_seed_folder(generate, latent_dim: int, seeds, outdir: str, batch_size: int = 256) -> int:
     """seedKKKKKK.png in outdir for each seed k (z keyed by (k, 0)); returns the number written."""
-    import tensorflow as tf
-
     from bwgan_tf import progress
 
     os.makedirs(outdir, exist_ok=True)
@@ -74,8 +76,7 @@ def write_seed_folder(generate, latent_dim: int, seeds, outdir: str, batch_size:
     report = progress.Progress(f"images of {len(seeds)} seeds", len(seeds))
     for start in range(0, len(seeds), batch_size):
         chunk = seeds[start:start + batch_size]
-        z = tf.concat([tf.random.stateless_normal([1, latent_dim], seed=[k, 0]) for k in chunk], axis=0)
-        for k, image in zip(chunk, generate(z)):
+        for k, image in zip(chunk, generate(latents.seed_latents(chunk, latent_dim))):
             images.write_png(os.path.join(outdir, f"seed{k:0{width}d}.png"), image)
         report.update(len(chunk))
     report.done()
@@ -107,6 +108,18 @@ def samples_uint8(saved_model=None, run_dir=None, num=64, seed=0) -> np.ndarray:
 def main(argv):
     if len(argv) > 1:
         raise cli.usage_error(f"unexpected arguments: {' '.join(argv[1:])}")
+    if FLAGS.interpolate is not None:
+        if not FLAGS.png or len(FLAGS.interpolate) < 2:
+            raise cli.usage_error("--interpolate takes two or more seeds (A,B) and writes the strip to --png")
+        seeds = [parse_seeds(seed)[0] for seed in FLAGS.interpolate]
+        files.check_output(FLAGS.png, "--png")
+        generate, latent_dim = generator_of(FLAGS.saved_model, FLAGS.run_dir)
+        ends = latents.seed_latents(seeds, latent_dim).numpy()
+        path = np.concatenate([latents.slerp(a, b, np.linspace(0, 1, FLAGS.frames))[(1 if i else 0):]
+                               for i, (a, b) in enumerate(zip(ends, ends[1:]))]).astype(np.float32)
+        images.write_png(FLAGS.png, images.grid(generate(path), columns=len(path)))
+        print(f"wrote {FLAGS.png}")
+        return
     if FLAGS.seeds is not None or FLAGS.outdir is not None:
         if not (FLAGS.seeds and FLAGS.outdir) or FLAGS.png or FLAGS.npz:
             raise cli.usage_error("--seeds and --outdir go together, without --png and --npz")
