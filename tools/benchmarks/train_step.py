@@ -125,4 +125,24 @@ def run(quick: bool = False) -> dict:
                   utilization=flops / best_step / peak)
     generator_step = min(result["generator_step_s_xla"], result["generator_step_s_no_xla"])
     result["consumed_images_per_s"] = batch * 5 / (5 * best_step + generator_step)
+    result.update(precision_step_times(width, real, reps))
     return result
+
+
+def precision_step_times(width: int, real, reps: int) -> dict:
+    """Critic step (l2 penalty, no XLA) in float32 and in mixed_bfloat16, interleaved (issue 13's bf16 choice)."""
+    previous = tf.keras.mixed_precision.global_policy()
+    steps = {}
+    try:
+        for policy in ("float32", "mixed_bfloat16"):
+            tf.keras.mixed_precision.set_global_policy(policy)
+            steps[policy] = _steps(_model("l2", width), False)[0]
+            steps[policy](real)  # trace
+    finally:
+        tf.keras.mixed_precision.set_global_policy(previous)
+    times = {policy: [] for policy in steps}
+    for _ in range(reps):
+        for policy, fn in steps.items():
+            times[policy].extend(_time(fn, real, 1))
+    f32, bf16 = (statistics.median(times[p]) for p in ("float32", "mixed_bfloat16"))
+    return {"critic_step_s_float32": f32, "critic_step_s_mixed_bfloat16": bf16, "bfloat16_speedup": f32 / bf16}
