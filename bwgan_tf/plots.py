@@ -1,14 +1,15 @@
-"""Plots of runs with matplotlib (Agg, no display): metric curves against generator steps, written atomically."""
-from typing import Dict, Sequence, Tuple
+"""Plots of runs with matplotlib (Agg, no display): metric curves against generator steps and sweeps against s or p,
+written atomically."""
+from typing import Dict, Optional, Sequence, Tuple
 
 from bwgan_tf import files
 
 
-def _figure(width=6.4, height=4.0):
+def _figure(width=6.4, height=4.0, ncols=1):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    return plt, plt.subplots(figsize=(width, height), dpi=120)
+    return plt, plt.subplots(1, ncols, figsize=(width, height), dpi=120)
 
 
 def _save(plt, figure, path: str) -> str:
@@ -34,4 +35,26 @@ def curves(series: Dict[str, Sequence[Tuple[float, float]]], path: str, *, title
         axes.set_yscale("log")
     axes.grid(alpha=0.3)
     axes.legend(fontsize="small")
+    return _save(plt, figure, path)
+
+
+def sweep(panels: Dict[str, Sequence[Tuple[float, float, Optional[float]]]], path: str, *, xlabel: str,
+          title: str = "") -> str:
+    """One panel per metric: (x, value, error or None) points joined in x order, with error bars where given
+    (Adler & Lunz Figs. 2-3: IS and FID against s or p); a PNG at `path`."""
+    if not panels:
+        raise ValueError("panels: nothing to plot")
+    plt, (figure, axes) = _figure(width=4.6 * len(panels), height=3.6, ncols=len(panels))
+    for ax, (metric, points) in zip(getattr(axes, "flat", [axes]), panels.items()):
+        points = sorted(points)
+        if points:
+            errors = [e if e is not None else 0.0 for _, _, e in points]
+            ax.errorbar([x for x, _, _ in points], [y for _, y, _ in points], yerr=errors, marker="o", capsize=3)
+            ax.set_xticks(sorted({x for x, _, _ in points}))
+        else:
+            ax.text(0.5, 0.5, "no data", transform=ax.transAxes, ha="center")
+        ax.set(title=f"{metric} against {xlabel}", xlabel=xlabel, ylabel=metric)
+        ax.grid(alpha=0.3)
+    if title:
+        figure.suptitle(title)
     return _save(plt, figure, path)

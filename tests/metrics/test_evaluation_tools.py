@@ -107,7 +107,7 @@ def test_evaluate_without_inception_explains_where_to_get_it(project_root, expor
 
 def test_plot_sweep_writes_png_csv_json(project_root, tmp_path):
     runs = []
-    for i, (s, fid) in enumerate(((-2.0, 30.0), (-1.0, 22.0), (0.0, 25.0), (1.0, 40.0))):
+    for i, (s, fid) in enumerate(((-2.0, 30.0), (-1.0, 20.0), (-1.0, 24.0), (0.0, 25.0), (1.0, 40.0))):
         run = tmp_path / f"run{i}"
         run.mkdir()
         (run / "config.json").write_text(json.dumps({"space": f"sobolev:s={s},p=2,c=5"}))
@@ -116,9 +116,13 @@ def test_plot_sweep_writes_png_csv_json(project_root, tmp_path):
     result = run_tool(project_root, "plot_sweep.py", "--run_dirs=" + ",".join(runs), f"--output={tmp_path / 'fig'}")
     assert result.returncode == 0, result.stderr[-2000:]
     assert last_json(result.stdout)["x"] == "s"  # the exponent that varies
-    image = np.asarray(Image.open(tmp_path / "fig.png").convert("RGB"))
-    blue = (image[..., 2] > 200) & (image[..., 0] < 80) & (image[..., 1] < 80)
-    assert image.shape[0] > 100 and blue.sum() > 100  # the curves are drawn
-    table = json.loads((tmp_path / "fig.json").read_text())["rows"]
-    assert [(r["s"], r["fid"]) for r in table] == [(-2.0, 30.0), (-1.0, 22.0), (0.0, 25.0), (1.0, 40.0)]
+    image = np.asarray(Image.open(tmp_path / "fig.png").convert("RGB")).astype(int)
+    line = np.abs(image - [31, 119, 180]).sum(axis=-1) < 60  # matplotlib's first colour
+    assert image.shape[0] > 300 and line.sum() > 200  # the curves are drawn
+    saved = json.loads((tmp_path / "fig.json").read_text())
+    assert [(r["s"], r["fid"]) for r in saved["rows"]] == [(-2.0, 30.0), (-1.0, 20.0), (-1.0, 24.0), (0.0, 25.0),
+                                                            (1.0, 40.0)]
+    # two seeds at s = -1: one point, their mean with their standard deviation; one run: its own IS std
+    assert saved["points"]["fid"][1] == pytest.approx([-1.0, 22.0, 8 ** 0.5])
+    assert saved["points"]["is"][0] == pytest.approx([-2.0, 5.0, 0.1]) and saved["points"]["fid"][0][2] is None
     assert (tmp_path / "fig.csv").read_text().splitlines()[0].startswith("run_dir,space,s,p,step")
