@@ -1,5 +1,5 @@
-"""Pictures of a run: image grids, 2-D scatter plots with critic contours, atomic PNG writing (TF's PNG encoder)."""
-from typing import Optional, Sequence
+"""Pictures of a run: image grids, signed maps, atomic PNG writing (TF's PNG encoder)."""
+from typing import Optional
 
 import numpy as np
 import tensorflow as tf
@@ -47,45 +47,6 @@ def signed_to_uint8(values) -> np.ndarray:
     values = np.asarray(values, np.float32)
     scale = np.abs(values).reshape(len(values), -1).max(axis=1).reshape((-1,) + (1,) * (values.ndim - 1))
     return to_uint8(values / np.where(scale > 0, scale, 1.0))
-
-
-def _colormap(values: np.ndarray) -> np.ndarray:
-    """[0, 1] -> RGB uint8 on a blue-white-red ramp."""
-    t = np.clip(values, 0, 1)[..., None]
-    blue, white, red = np.array([40, 70, 160]), np.array([245, 245, 245]), np.array([180, 40, 40])
-    rgb = np.where(t < 0.5, blue + (white - blue) * (t * 2), white + (red - white) * (t * 2 - 1))
-    return rgb.astype(np.uint8)
-
-
-def scatter(points_by_colour: Sequence, extent: float = 2.0, size: int = 400, field=None,
-            radius: int = 1) -> np.ndarray:
-    """A [size, size, 3] uint8 plot of 2-D point sets over [-extent, extent]^2.
-
-    Args:
-      points_by_colour: sequence of (points [N, 2], (r, g, b)) drawn in order.
-      field: optional [G, G] values on the same square (row 0 at the top, y = +extent), drawn as shaded contours
-        (critic values) under the points.
-    """
-    if field is not None:
-        field = np.asarray(field, np.float64)
-        low, high = np.percentile(field, 1), np.percentile(field, 99)
-        normalised = (field - low) / max(high - low, 1e-12)
-        bands = np.floor(normalised * 12) / 12  # contour bands
-        image = _colormap(bands)
-        rows = np.linspace(0, field.shape[0] - 1, size).round().astype(int)
-        cols = np.linspace(0, field.shape[1] - 1, size).round().astype(int)
-        image = image[rows][:, cols]
-    else:
-        image = np.full((size, size, 3), 255, np.uint8)
-    for points, colour in points_by_colour:
-        points = np.asarray(points, np.float64)
-        pixels = np.round((points + extent) / (2 * extent) * (size - 1)).astype(int)
-        inside = np.all((pixels >= 0) & (pixels < size), axis=1)
-        x, y = pixels[inside, 0], size - 1 - pixels[inside, 1]
-        for dx in range(-radius, radius + 1):
-            for dy in range(-radius, radius + 1):
-                image[np.clip(y + dy, 0, size - 1), np.clip(x + dx, 0, size - 1)] = colour
-    return image
 
 
 def write_png(path: str, image) -> str:

@@ -2,6 +2,8 @@
 written atomically."""
 from typing import Dict, Optional, Sequence, Tuple
 
+import numpy as np
+
 from bwgan_tf import files
 
 
@@ -58,3 +60,22 @@ def sweep(panels: Dict[str, Sequence[Tuple[float, float, Optional[float]]]], pat
     if title:
         figure.suptitle(title)
     return _save(plt, figure, path)
+
+
+def toy_picture(real, fake, field, extent: float) -> np.ndarray:
+    """Real (blue) and generated (orange) 2-D points over the critic's filled contours, with axes, a legend and a
+    colour bar, as a uint8 [H, W, 3] image (for PNGs and TensorBoard). field: critic values on a square grid over
+    [-extent, extent]^2, row 0 at y = +extent."""
+    plt, (figure, axes) = _figure(width=5.2, height=4.4)
+    axis = np.linspace(-extent, extent, field.shape[0])
+    contours = axes.contourf(axis, axis[::-1], field, levels=12, cmap="RdBu_r", alpha=0.8)
+    figure.colorbar(contours, ax=axes, label="critic D(x)")
+    axes.scatter(real[:, 0], real[:, 1], s=3, color="tab:blue", label="real")
+    axes.scatter(fake[:, 0], fake[:, 1], s=3, color="tab:orange", label="generated")
+    axes.set(xlim=(-extent, extent), ylim=(-extent, extent), xlabel="x1", ylabel="x2", aspect="equal")
+    axes.legend(loc="upper right", fontsize="small", markerscale=3)
+    figure.tight_layout()
+    figure.canvas.draw()
+    picture = np.asarray(figure.canvas.buffer_rgba())[..., :3].copy()
+    plt.close(figure)
+    return picture

@@ -1,7 +1,7 @@
 """Pictures of a 2-D toy run: generated points over real points and the critic's contours."""
 import numpy as np
 
-from bwgan_tf import images
+from bwgan_tf import plots
 
 
 def critic_field(critic, extent=2.0, resolution=120) -> np.ndarray:
@@ -13,8 +13,7 @@ def critic_field(critic, extent=2.0, resolution=120) -> np.ndarray:
 
 
 def toy_picture(model, real_points, num=1000, seed=0, extent=None) -> np.ndarray:
-    """Generated points (orange) over real points (blue) and the critic's contours."""
+    """Generated points (orange) over real points (blue) and the critic's contours (plots.toy_picture)."""
     fake = model.sample(num, seed).numpy()
     extent = extent or float(max(2.0, np.abs(real_points).max() * 1.2))
-    field = critic_field(model.critic, extent)
-    return images.scatter([(real_points, (30, 90, 200)), (fake, (240, 120, 0))], extent=extent, field=field)
+    return plots.toy_picture(np.asarray(real_points), fake, critic_field(model.critic, extent), extent)
