@@ -126,3 +126,26 @@ def test_plot_sweep_writes_png_csv_json(project_root, tmp_path):
     assert saved["points"]["fid"][1] == pytest.approx([-1.0, 22.0, 8 ** 0.5])
     assert saved["points"]["is"][0] == pytest.approx([-2.0, 5.0, 0.1]) and saved["points"]["fid"][0][2] is None
     assert (tmp_path / "fig.csv").read_text().splitlines()[0].startswith("run_dir,space,s,p,step")
+
+
+def test_plot_curves_draws_each_quantity_for_each_run(project_root, tmp_path):
+    runs = []
+    for name, slope in (("l2", 1.0), ("sobolev", 2.0)):
+        run = tmp_path / name
+        run.mkdir()
+        (run / "config.json").write_text(json.dumps({"space": "l2"}))
+        records = [{"step": s, "wasserstein": slope * s, "critic_loss": -s} for s in (1, 5, 10)]
+        records.append({"event": "evaluation", "step": 10, "fid2k_train": 100.0 / slope, "fid2k_train_std": 1.0})
+        (run / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+        runs.append(str(run))
+    result = run_tool(project_root, "plot_curves.py", "--run_dirs=" + ",".join(runs), f"--output={tmp_path / 'c'}")
+    assert result.returncode == 0, result.stderr[-2000:]
+    written = last_json(result.stdout)
+    assert sorted(written) == ["critic_loss", "fid2k_train", "wasserstein"]  # no std, no quantity that is absent
+    image = np.asarray(Image.open(written["wasserstein"]).convert("RGB")).astype(int)
+    for colour in ([31, 119, 180], [255, 127, 14]):  # one line per run in matplotlib's first two colours
+        assert (np.abs(image - colour).sum(axis=-1) < 60).sum() > 100
+    missing = run_tool(project_root, "plot_curves.py", f"--run_dirs={tmp_path / 'nothing'}")
+    assert missing.returncode == 2
+    expected = f"--run_dirs: '{tmp_path / 'nothing'}' is not a run directory (no config.json)"
+    assert missing.stderr.splitlines()[-2] == expected
