@@ -216,12 +216,14 @@ def test_mirrored_strategy_on_two_cpus_matches_one_device(tmp_path, project_root
     assert out["steps-mirrored"] == out["steps-default"] == 2
     single, mirrored = out["sgd-default"], out["sgd-mirrored"]
     assert len(single) == len(mirrored) > 0
+    # Summation order, and multi-threaded CPU kernels that differ in the last bits from run to run under load
+    # (BUILD_NOTES.md): a wrong split of the batch would move the weights by the size of the updates.
     for a, b in zip(single, mirrored):
-        np.testing.assert_allclose(np.array(b), np.array(a), rtol=1e-4, atol=2e-5)  # summation order only
+        np.testing.assert_allclose(np.array(b), np.array(a), rtol=1e-3, atol=3e-4)
     initial = train.build_model(train.make_config(**dict(settings, output_dir=str(tmp_path / "x"))))
-    moved = [not np.allclose(np.array(a), w.numpy()) for a, w in zip(single, initial.generator.weights +
-                                                                   initial.critic.weights)]
-    assert sum(moved) > len(moved) // 2  # training changed the weights, so equality is not trivial
+    updates = [np.abs(np.array(a) - w.numpy()).max() for a, w in zip(single, initial.generator.weights +
+                                                                     initial.critic.weights)]
+    assert sum(u > 0 for u in updates) > len(updates) // 2 and max(updates) > 30 * 3e-4  # equality is not trivial
 
 
 def test_mixed_precision_trains_with_float32_norms(tmp_path):
