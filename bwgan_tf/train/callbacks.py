@@ -3,7 +3,6 @@
 Each callback does nothing once the guard has seen a non-finite scalar, so nothing is logged or saved for such a
 step; the scalars are read from the device only on steps where something is written.
 """
-import os
 import time
 
 import numpy as np
@@ -122,16 +121,20 @@ class MetricsLogger(StepCallback):
 
 
 class CheckpointSaver(StepCallback):
-    """Every checkpoint_every generator steps and at the end: CheckpointManager.save (written, then indexed)."""
+    """Every checkpoint_every generator steps and at the end: CheckpointManager.save (written, then indexed).
 
-    def __init__(self, manager, every):
+    start_step: the step the run was restored at, which needs no new checkpoint; any other step is saved, so a
+    damaged checkpoint that a resume skipped is written again when training reaches its step."""
+
+    def __init__(self, manager, every, start_step=0):
         super().__init__()
-        self.manager, self.every = manager, every
+        self.manager, self.every, self.saved = manager, every, start_step
 
     def save(self):
         step = self.step()
-        if self.manager.latest_checkpoint != os.path.join(self.manager.directory, f"ckpt-{step}"):
+        if step != self.saved:
             self.manager.save(checkpoint_number=step)
+            self.saved = step
 
     def on_train_batch_end(self, batch, logs=None):
         if not self.stopped() and self.step() % self.every == 0 and self.scalars(logs) is not None:

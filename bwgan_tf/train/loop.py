@@ -99,7 +99,7 @@ def _train(config: TrainConfig, lr_plan, checkpoint, print_fn) -> str:
     with interrupt.catching_signals() as signals:
         guard = callbacks.Guard(start, signals)
         active = [guard, callbacks.MetricsLogger(run_dir, writer, config.steps, config.log_every, start, print_fn),
-                  callbacks.CheckpointSaver(manager, config.checkpoint_every),
+                  callbacks.CheckpointSaver(manager, config.checkpoint_every, start),
                   callbacks.SampleWriter(run_dir, writer, config.sample_every, examples, config.space,
                                          seed=config.seed)]
         if config.eval_every:

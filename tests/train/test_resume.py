@@ -147,6 +147,8 @@ def test_a_damaged_latest_checkpoint_falls_back_to_the_one_before(tmp_path, dama
     assert any("ckpt-10 is damaged" in line for line in lines)
     assert any(line.startswith("resumed from") and line.endswith("ckpt-5") for line in lines)
     assert saved_step(run_dir) == 12
+    reader = tf.train.load_checkpoint(data_file.split(".data-")[0])  # step 10 trained again and saved intact
+    assert all(reader.get_tensor(k) is not None for k in reader.get_variable_to_shape_map())
     for name in os.listdir(os.path.join(run_dir, "checkpoints")):  # now every checkpoint is damaged
         if name.startswith("ckpt-") and ".data-" in name:
             os.remove(os.path.join(run_dir, "checkpoints", name))
