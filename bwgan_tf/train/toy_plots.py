@@ -9,11 +9,11 @@ def critic_field(critic, extent=2.0, resolution=120) -> np.ndarray:
     axis = np.linspace(-extent, extent, resolution, dtype=np.float32)
     xx, yy = np.meshgrid(axis, axis[::-1])
     points = np.stack([xx.ravel(), yy.ravel()], axis=1)
-    return critic(points, training=False).numpy().reshape(resolution, resolution)
+    return np.asarray(critic(points, training=False), np.float32).reshape(resolution, resolution)  # bf16 too
 
 
 def toy_picture(model, real_points, num=1000, seed=0, extent=None) -> np.ndarray:
     """Generated points (orange) over real points (blue) and the critic's contours (plots.toy_picture)."""
-    fake = model.sample(num, seed).numpy()
+    fake = np.asarray(model.sample(num, seed), np.float32)
     extent = extent or float(max(2.0, np.abs(real_points).max() * 1.2))
     return plots.toy_picture(np.asarray(real_points), fake, critic_field(model.critic, extent), extent)
