@@ -6,12 +6,13 @@ Writes runs/demo/ (a normal run directory, resumed if present) with demo.png and
 from absl import flags
 
 from bwgan_tf import cli
-from bwgan_tf.train import demo
+from bwgan_tf.train import demo, presets
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("output_dir", "runs/demo", "Run directory of the demo.")
 flags.DEFINE_integer("steps", demo.DEMO_SETTINGS["steps"], "Generator steps.", lower_bound=1)
-flags.DEFINE_string("space", demo.DEMO_SETTINGS["space"], "Banach space of the gradient penalty.")
+flags.DEFINE_string("space", presets.PRESETS[demo.DEMO_SETTINGS["preset"]]["space"],
+                    "Banach space of the gradient penalty.")
 
 
 def main(argv):
