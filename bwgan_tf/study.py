@@ -86,7 +86,7 @@ def evaluate_checkpoints(run_dir: str, study: Study, extractor, references: dict
     done = {(r["step"], k) for r in run_dir_lib.evaluations(run_dir) for k in r if _is_metric(k)}
     new = []
     for path in manager.checkpoints:
-        step = int(path.rsplit("-", 1)[1])
+        step = build.checkpoint_step(path)
         final = step == model_config.steps
         if step % study.eval_every and not final:
             continue

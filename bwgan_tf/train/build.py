@@ -88,6 +88,11 @@ def checkpoint_manager(model: Optional[gan.WassersteinGAN], run_dir: str, keep: 
     return tf.train.CheckpointManager(checkpoint, run_dir_lib.checkpoint_dir(run_dir), max_to_keep=keep)
 
 
+def checkpoint_step(path: str) -> int:
+    """The generator step a checkpoint is named after (CheckpointManager's ckpt-<step>)."""
+    return int(path.rsplit("-", 1)[1])
+
+
 def intact_checkpoint(manager: tf.train.CheckpointManager, print_fn=print) -> Optional[str]:
     """The newest of the manager's checkpoints whose every tensor reads back; a damaged one (truncated or missing
     data file) is reported and skipped. None when there is none; RuntimeError when all are damaged."""

@@ -42,7 +42,7 @@ def train(config, print_fn=print) -> str:
         print_fn = _also_logged(print_fn, run_dir)
         manager = build.checkpoint_manager(None, run_dir)
         checkpoint = build.intact_checkpoint(manager, print_fn)
-        start = int(checkpoint.rsplit("-", 1)[1]) if checkpoint else 0
+        start = build.checkpoint_step(checkpoint) if checkpoint else 0
         config, lr_plan = resume.prepare_run_dir(config, start, print_fn)
         print_fn("config: " + json.dumps(config.to_dict(), sort_keys=True), flush=True)
         previous_policy = tf.keras.mixed_precision.global_policy()
@@ -72,7 +72,7 @@ def _train(config: TrainConfig, lr_plan, checkpoint, print_fn) -> str:
         manager.checkpoint.restore(checkpoint).assert_existing_objects_matched()
         print_fn(f"resumed from {checkpoint}", flush=True)
     start = int(model.generator_steps.numpy())
-    if checkpoint and start != int(checkpoint.rsplit("-", 1)[1]):
+    if checkpoint and start != build.checkpoint_step(checkpoint):
         raise RuntimeError(f"{checkpoint} restored generator step {start}, not the step it is named after: the "
                            f"checkpoint is inconsistent")
     run_dir_lib.truncate_metrics(run_dir, start)
