@@ -263,6 +263,43 @@ def test_start_batch_continues_the_stream_where_a_resumed_run_left_it(kind, tmp_
         assert not np.array_equal(flat[0], flat[1])
 
 
+@pytest.mark.parametrize("kind", ["npz", "folder", "toy"])
+def test_worker_shards_are_the_contiguous_parts_of_the_batch_one_process_loads(kind, tmp_path):
+    from PIL import Image
+    images = np.random.default_rng(4).integers(0, 256, (10, 4, 4, 3), np.uint8)
+    if kind == "npz":
+        np.savez(tmp_path / "a.npz", x_train=images)
+        spec = f"npz:{tmp_path / 'a.npz'}"
+    elif kind == "folder":
+        for i, image in enumerate(images):
+            Image.fromarray(image).save(tmp_path / f"{i}.png")
+        spec = f"folder:{tmp_path}"
+    else:
+        spec = "toy:8gaussians"
+    settings = dict(batch_size=6, seed=5, image_size=4, start_batch=2)  # batches cross epochs; a resumed stream
+    settings.update({} if kind == "toy" else dict(flip=True, dequantize=True))  # drawn for the whole batch
+    whole = _first(spec, 3, **settings)
+    parts = [_first(spec, 3, shard=(i, 3), **settings) for i in range(3)]
+    for step, batch in enumerate(whole):
+        assert all(part[step].shape[0] == 2 for part in parts)
+        np.testing.assert_array_equal(np.concatenate([part[step] for part in parts]), batch)
+    with pytest.raises(ValueError, match="batch_size 6 must be a multiple of the 4 workers"):
+        data.load(spec, batch_size=6, shard=(0, 4))
+    with pytest.raises(ValueError, match=r"shard index must be in \[0, 2\), got 2"):
+        data.load(spec, batch_size=6, shard=(2, 2))
+
+
+def test_tfds_shards_split_the_examples_between_workers():
+    import tensorflow_datasets as tfds
+    with tfds.testing.mock_data(num_examples=8):
+        parts = [np.concatenate(_first("cifar10", 2, batch_size=4, shard=(i, 2), shuffle=False, repeat=False))
+                 for i in range(2)]
+        whole = np.concatenate(_first("cifar10", 2, batch_size=4, shuffle=False, repeat=False))
+    assert parts[0].shape == parts[1].shape == (4, 32, 32, 3)
+    rows = lambda x: {r.tobytes() for r in x}  # noqa: E731
+    assert rows(parts[0]) | rows(parts[1]) == rows(whole) and not rows(parts[0]) & rows(parts[1])
+
+
 def test_flips_mirror_about_half_the_images_and_dequantisation_adds_uniform_noise_of_one_level(tmp_path):
     images = np.random.default_rng(3).integers(0, 256, (512, 8, 8, 3), np.uint8)
     np.savez(tmp_path / "a.npz", x_train=images)
