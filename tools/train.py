@@ -9,8 +9,9 @@
 
 Every setting of bwgan_tf.train.TrainConfig is a flag of the same name (--helpfull lists them with defaults).
 Exit codes: 2 bad flags (or flags that differ from an existing run's, or a run directory another trainer holds);
-3 a NaN/inf training scalar stopped the run (the last good checkpoint is kept); 130 / 143 SIGINT / SIGTERM stopped
-it after saving a checkpoint at the step reached (continue with --resume).
+3 a NaN/inf training scalar stopped the run (the last good checkpoint is kept); 4 (--strategy=multi_worker) a peer
+worker died or did not answer within --collective_timeout; 130 / 143 SIGINT / SIGTERM stopped it after saving a
+checkpoint at the step reached (continue with --resume; in a multi-worker run a signal to any worker stops all).
 """
 import json
 import sys
@@ -63,6 +64,9 @@ def main(argv):
     except train.NonFiniteLossError as error:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(3)
+    except train.WorkerLost as error:
+        print(f"error: {error}", file=sys.stderr)
+        sys.exit(4)
     except train.TrainingInterrupted as stopped:
         sys.exit(stopped.exit_code)  # the loop printed where it stopped and how to continue
     print(f"run directory: {run_dir}")

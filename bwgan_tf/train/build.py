@@ -10,8 +10,8 @@ from bwgan_tf.train.config import TrainConfig
 
 def resolve_xla(config: TrainConfig) -> bool:
     """"auto": XLA where it was measured faster: on GPU always; on CPU for the MLPs (XLA's CPU convolutions are
-    slower than oneDNN's, BUILD_NOTES.md). Never under MirroredStrategy (cross-replica updates)."""
-    if config.strategy == "mirrored":
+    slower than oneDNN's, BUILD_NOTES.md). Never under a distribution strategy (cross-replica updates)."""
+    if config.strategy != "default":
         return False
     if config.xla != "auto":
         return config.xla

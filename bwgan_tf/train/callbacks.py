@@ -36,7 +36,7 @@ class StepCallback(tf.keras.callbacks.Callback):
 
     def interrupted(self) -> bool:
         """Whether a SIGINT/SIGTERM asked the run to stop."""
-        return self.guard is not None and self.guard.signals is not None and self.guard.signals.signum is not None
+        return self.guard is not None and self.guard.signum is not None
 
     def scalars(self, logs=None):
         """The step's scalars as floats, or None when one is non-finite (the run then stops)."""
@@ -48,17 +48,36 @@ class StepCallback(tf.keras.callbacks.Callback):
 class Guard(StepCallback):
     """Counts generator steps from ``start_step`` without reading the model, stops the run when ``signals`` (an
     interrupt.SignalFlag) is set, and stops it at the first non-finite scalar that a callback reads; nothing is
-    logged or saved for such a step. failure: (step, term, value, last step seen finite)."""
+    logged or saved for such a step. failure: (step, term, value, last step seen finite).
 
-    def __init__(self, start_step=None, signals=None):
+    agree: a multi-worker run's cluster.Worker.agree. The guard then reads the scalars after every step and the
+    workers agree whether any of them was signalled or saw a non-finite scalar, so that all stop at the same step.
+    """
+
+    def __init__(self, start_step=None, signals=None, agree=None):
         super().__init__()
         self.start, self.current, self.signals = start_step, start_step, signals
         self.failure, self.last_finite, self.logs, self._read = None, start_step, None, (None, None)
+        self.agree, self.agreed = agree, None
+
+    @property
+    def signum(self):
+        """The signal the run stops on: this process's, or in a multi-worker run the one the workers agreed on."""
+        if self.agree is not None:
+            return self.agreed
+        return None if self.signals is None else self.signals.signum
 
     def on_train_batch_end(self, batch, logs=None):
         if self.start is not None:
             self.current = self.start + batch + 1
         self.logs = logs
+        if self.agree is not None:
+            failed = self.scalars(logs) is None
+            signum, failed_somewhere = self.agree(None if self.signals is None else self.signals.signum, failed)
+            self.agreed = self.agreed or signum
+            if failed_somewhere and self.failure is None:
+                self.failure = (self.step(), "a training scalar", "non-finite on another worker", self.last_finite)
+                self.model.stop_training = True
         if self.interrupted():
             self.model.stop_training = True
 

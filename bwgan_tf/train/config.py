@@ -10,7 +10,7 @@ from typing import Optional, Tuple, Union
 
 from bwgan_tf import checks, lipschitz, models, spaces
 
-STRATEGIES = ("default", "mirrored")
+STRATEGIES = ("default", "mirrored", "multi_worker")
 
 
 def setting(default, help_text: str, choices=None):
@@ -68,7 +68,11 @@ class TrainConfig:
     mixed_precision: Union[bool, str] = setting("auto", "true | false | auto: mixed_float16 on GPU, mixed_bfloat16 on "
                                                 "CPU, norms in float32; auto: bfloat16 for the conv models on CPUs "
                                                 "with native bfloat16 (AVX512_BF16, AMX), else float32.")
-    strategy: str = setting("default", "mirrored: all visible GPUs (or virtual CPUs).", choices=lambda: STRATEGIES)
+    strategy: str = setting("default", "mirrored: all visible GPUs (or virtual CPUs); multi_worker: the workers of "
+                                       "TF_CONFIG (MultiWorkerMirroredStrategy).", choices=lambda: STRATEGIES)
+    collective_timeout: int = setting(600, "multi_worker: seconds a worker waits for its peers in a collective before "
+                                           "it stops with an error (must exceed the chief's longest pause, e.g. an "
+                                           "evaluation).")
     # run directory and logging
     output_dir: Optional[str] = setting(None, "Run directory (required); an existing one is resumed.")
     checkpoint_every: int = setting(1000, "Generator steps between checkpoints.")
@@ -148,7 +152,8 @@ def _validated(config: TrainConfig) -> dict:
     v = dataclasses.asdict(config)
     for name, minimum in (("n_critic", 1), ("batch_size", 1), ("steps", 1), ("latent_dim", 1),
                           ("checkpoint_every", 1), ("keep_checkpoints", 1), ("sample_every", 0), ("log_every", 1),
-                          ("eval_every", 0), ("eval_num_samples", 2), ("seed", 0)):
+                          ("eval_every", 0), ("eval_num_samples", 2), ("seed", 0),
+                          ("collective_timeout", 1)):
         v[name] = checks.integer(v[name], name, minimum)
     for name in ("width", "image_size", "generator_batch_size"):
         if v[name] is not None:

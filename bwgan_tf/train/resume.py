@@ -27,7 +27,7 @@ from bwgan_tf.train.config import TrainConfig
 
 RESUMABLE = ("steps", "log_every", "checkpoint_every", "keep_checkpoints", "sample_every", "eval_every",
              "eval_metrics", "eval_num_samples", "eval_classifier", "inception", "data_dir", "output_dir", "xla",
-             "strategy")
+             "strategy", "collective_timeout")
 LABELS = ("preset",)  # names, not settings: the values they stand for are compared
 
 
@@ -49,9 +49,11 @@ def replan(plan: List[list], step: int, end: int) -> List[list]:
     return [k for k in plan if k[0] < step] + [[step, plan_value(plan, step)], [end, 0.0]]
 
 
-def prepare_run_dir(config: TrainConfig, start: int, print_fn=print) -> Tuple[TrainConfig, Optional[list]]:
+def prepare_run_dir(config: TrainConfig, start: int, print_fn=print,
+                    write: bool = True) -> Tuple[TrainConfig, Optional[list]]:
     """Writes config.json for a new run, or checks an existing run against `config` and applies the resumable
-    changes (`start`: the generator step it resumes from). Appends this start to provenance.jsonl.
+    changes (`start`: the generator step it resumes from). Appends this start to provenance.jsonl. write=False
+    writes nothing (a multi-worker run's non-chief workers).
 
     Returns (the run's config, lam, gamma and mixed_precision resolved; its learning-rate plan, None for a
     constant rate).
@@ -71,8 +73,9 @@ def prepare_run_dir(config: TrainConfig, start: int, print_fn=print) -> Tuple[Tr
             print_fn(f"resume: {name} {old!r} -> {new!r}", flush=True)
         if plan is not None and "steps" in changes and config.steps > start:
             plan = _replanned(plan, start, config, print_fn)
-    run_dir_lib.write_config(run_dir, dict(config.to_dict(), lam_gamma_source=source, lr_plan=plan))
-    run_dir_lib.append_provenance(run_dir, provenance("resume" if saved_dict else "start", start, changes, plan))
+    if write:
+        run_dir_lib.write_config(run_dir, dict(config.to_dict(), lam_gamma_source=source, lr_plan=plan))
+        run_dir_lib.append_provenance(run_dir, provenance("resume" if saved_dict else "start", start, changes, plan))
     return config, plan
 
 

@@ -1,0 +1,125 @@
+"""Multi-worker training: tf.distribute.MultiWorkerMirroredStrategy configured from TF_CONFIG.
+
+A ``Worker`` is this process's place in the cluster: the strategy (made first, before TensorFlow runs any other op
+in the process), whether it is the chief (the only worker that writes the run directory; the others write into a
+scratch directory deleted at exit, TensorFlow's pattern for multi-worker checkpoints), its shard of each global
+batch, and two agreements made with an all-reduce: the step every worker resumes from, and after each step
+whether any worker was signalled or saw a non-finite scalar, so that all stop, and save, at the same step.
+
+A peer that dies breaks the next collective at once ("connection reset"); one that hangs makes it fail after
+``collective_timeout`` seconds. Either way training raises WorkerLost instead of waiting forever.
+"""
+import contextlib
+import json
+import os
+import shutil
+import signal
+import tempfile
+from typing import Callable, Optional, Tuple
+
+import tensorflow as tf
+
+# What a collective raises when a peer is gone or too slow.
+PEER_ERRORS = (tf.errors.UnavailableError, tf.errors.DeadlineExceededError, tf.errors.AbortedError,
+               tf.errors.CancelledError)
+
+
+class WorkerLost(RuntimeError):
+    """A peer worker died or stopped answering; this worker stopped (the last checkpoint is kept)."""
+
+
+def cluster_spec(environ=None) -> Tuple[int, int]:
+    """(this task's index, number of workers) from TF_CONFIG; ValueError naming TF_CONFIG when it is missing or
+    not a cluster of "worker" tasks (worker 0 is the chief)."""
+    text = (os.environ if environ is None else environ).get("TF_CONFIG")
+    if not text:
+        raise ValueError("strategy: multi_worker needs TF_CONFIG (the cluster's worker addresses and this task's "
+                         "index; tools/launch_local.py sets it for local workers)")
+    try:
+        config = json.loads(text)
+        workers, task = config["cluster"]["worker"], config["task"]
+        index = int(task["index"])
+    except (ValueError, KeyError, TypeError) as error:
+        raise ValueError(f"TF_CONFIG: expected {{\"cluster\": {{\"worker\": [\"host:port\", ...]}}, \"task\": "
+                         f"{{\"type\": \"worker\", \"index\": i}}}}, got {text!r} ({error})") from None
+    if task.get("type") != "worker" or set(config["cluster"]) != {"worker"} or not 0 <= index < len(workers):
+        raise ValueError(f"TF_CONFIG: the cluster must list only \"worker\" tasks and the task must be one of them "
+                         f"(worker 0 is the chief), got {text!r}")
+    return index, len(workers)
+
+
+class Worker:
+    """This process in a MultiWorkerMirroredStrategy cluster. Construct it before any other TensorFlow op."""
+
+    def __init__(self, collective_timeout: float):
+        self.index, self.count = cluster_spec()
+        options = tf.distribute.experimental.CommunicationOptions(timeout_seconds=float(collective_timeout))
+        try:
+            self.strategy = tf.distribute.MultiWorkerMirroredStrategy(communication_options=options)
+        except RuntimeError as error:  # "Collective ops must be configured at program startup"
+            raise ValueError(f"strategy: multi_worker must be set up before TensorFlow runs any op in this process "
+                             f"(start a new process for it): {error}") from None
+        self.is_chief = self.strategy.extended.should_checkpoint
+        self.timeout = collective_timeout
+        strategy = self.strategy
+
+        @tf.function
+        def mean(value):
+            per_replica = strategy.run(tf.identity, args=(value,))
+            return strategy.reduce(tf.distribute.ReduceOp.MEAN, per_replica, axis=None)
+
+        self._mean = mean
+
+    def __str__(self):
+        return f"worker {self.index} of {self.count}" + (" (chief)" if self.is_chief else "")
+
+    @contextlib.contextmanager
+    def scratch(self):
+        """A scratch directory for a non-chief worker's writes, deleted when the block ends."""
+        path = tempfile.mkdtemp(prefix=f"bwgan_tf_worker{self.index}_")
+        try:
+            yield path
+        finally:
+            shutil.rmtree(path, ignore_errors=True)
+
+    def check_same(self, value: int, what: str) -> None:
+        """ValueError naming output_dir unless every worker passes the same integer (mean of v^2 = mean(v)^2)."""
+        mean, square = self._mean(tf.constant([value, value * value], tf.float64)).numpy()
+        if square != mean * mean:
+            raise ValueError(f"output_dir: the workers disagree on {what} (this {self} has {value}, the mean is "
+                             f"{mean:g}): every worker must read the same run directory (shared storage)")
+
+    def agree(self, signum: Optional[int], failed: bool) -> Tuple[Optional[int], bool]:
+        """(the signal some worker was stopped by, SIGTERM before SIGINT, or None; whether some worker saw a
+        non-finite scalar), the same on every worker."""
+        flags = tf.constant([signum == signal.SIGINT, signum == signal.SIGTERM, failed], tf.float32)
+        sigint, sigterm, failure = (self._mean(flags).numpy() > 0).tolist()
+        return (signal.SIGTERM if sigterm else signal.SIGINT if sigint else None), failure
+
+    def distribute(self, make_dataset: Callable[[Tuple[int, int]], tf.data.Dataset], batch_size: int,
+                   rows_per_sample: int = 1):
+        """The distributed dataset of make_dataset(shard), shard = (this worker's index, workers), which yields the
+        worker's contiguous part of each global batch of batch_size x rows_per_sample rows (gan.py's layout: B
+        groups of n_critic rows); a worker's local replicas take consecutive parts of it, so replica r gets the
+        rows of groups r*b .. (r+1)*b as under MirroredStrategy."""
+        replicas = self.strategy.num_replicas_in_sync
+        if batch_size % replicas:
+            raise ValueError(f"batch_size: {batch_size} must be a multiple of the {replicas} replicas of the "
+                             f"{self.count} workers")
+        local = replicas // self.count
+        rows = batch_size // replicas * rows_per_sample
+
+        def per_worker(context):
+            dataset = make_dataset((context.input_pipeline_id, context.num_input_pipelines))
+            return dataset if local == 1 else dataset.unbatch().batch(rows, drop_remainder=True)
+
+        return self.strategy.distribute_datasets_from_function(per_worker)
+
+    def lost(self, error: tf.errors.OpError, step: int, checkpoint: Optional[str]) -> WorkerLost:
+        """The WorkerLost for a collective's error after `step`."""
+        reason = str(error.message).strip().splitlines()
+        reason = next((line for line in reason if "aborted by" in line or "imeout" in line), reason[0] if reason
+                      else type(error).__name__)
+        return WorkerLost(f"{self} stopped after generator step {step}: a peer worker died or did not answer "
+                          f"within --collective_timeout={self.timeout:g} s ({type(error).__name__}: {reason}); the "
+                          f"last checkpoint is {checkpoint}; restart every worker with --resume to continue")
