@@ -6,15 +6,21 @@ scratch directory deleted at exit, TensorFlow's pattern for multi-worker checkpo
 batch, and two agreements made with an all-reduce: the step every worker resumes from, and after each step
 whether any worker was signalled or saw a non-finite scalar, so that all stop, and save, at the same step.
 
-A peer that dies breaks the next collective at once ("connection reset"); one that hangs makes it fail after
-``collective_timeout`` seconds. Either way training raises WorkerLost instead of waiting forever.
+A peer that dies breaks the next collective, at once ("connection reset") or when TensorFlow's coordination service
+misses its heartbeat (about 10 s), and training raises WorkerLost. A peer that hangs while alive is caught by a
+watchdog: when no step completes for ``collective_timeout`` seconds the process prints why and exits with code 4
+(a collective blocked in C++ cannot be interrupted from Python). CommunicationOptions(timeout_seconds) is not
+used: in TF 2.15 it starts a thread per collective that sleeps for the whole timeout (BUILD_NOTES.md).
 """
 import contextlib
 import json
 import os
 import shutil
 import signal
+import sys
 import tempfile
+import threading
+import time
 from typing import Callable, Optional, Tuple
 
 import tensorflow as tf
@@ -53,14 +59,13 @@ class Worker:
 
     def __init__(self, collective_timeout: float):
         self.index, self.count = cluster_spec()
-        options = tf.distribute.experimental.CommunicationOptions(timeout_seconds=float(collective_timeout))
         try:
-            self.strategy = tf.distribute.MultiWorkerMirroredStrategy(communication_options=options)
+            self.strategy = tf.distribute.MultiWorkerMirroredStrategy()
         except RuntimeError as error:  # "Collective ops must be configured at program startup"
             raise ValueError(f"strategy: multi_worker must be set up before TensorFlow runs any op in this process "
                              f"(start a new process for it): {error}") from None
         self.is_chief = self.strategy.extended.should_checkpoint
-        self.timeout = collective_timeout
+        self.timeout, self.last_step_time, self.scratch_dir = collective_timeout, time.monotonic(), None
         strategy = self.strategy
 
         @tf.function
@@ -76,11 +81,38 @@ class Worker:
     @contextlib.contextmanager
     def scratch(self):
         """A scratch directory for a non-chief worker's writes, deleted when the block ends."""
-        path = tempfile.mkdtemp(prefix=f"bwgan_tf_worker{self.index}_")
+        self.scratch_dir = tempfile.mkdtemp(prefix=f"bwgan_tf_worker{self.index}_")
         try:
-            yield path
+            yield self.scratch_dir
         finally:
-            shutil.rmtree(path, ignore_errors=True)
+            shutil.rmtree(self.scratch_dir, ignore_errors=True)
+            self.scratch_dir = None
+
+    @contextlib.contextmanager
+    def watchdog(self, describe: Callable[[], str]):
+        """For the block: exits the process with code 4 and a line on stderr (describe() says where training
+        stands) when no step ends (no call of agree) for collective_timeout seconds."""
+        stop = threading.Event()
+
+        def watch():
+            while not stop.wait(min(1.0, self.timeout / 4)):
+                if time.monotonic() - self.last_step_time > self.timeout:
+                    sys.stderr.write(f"error: {self} stopped: no training step ended within --collective_timeout="
+                                     f"{self.timeout:g} s, so a peer worker hangs (or this one); {describe()}; "
+                                     f"restart every worker with --resume to continue\n")
+                    sys.stderr.flush()
+                    if self.scratch_dir:
+                        shutil.rmtree(self.scratch_dir, ignore_errors=True)
+                    os._exit(4)
+
+        self.last_step_time = time.monotonic()
+        thread = threading.Thread(target=watch, name="bwgan_tf_watchdog", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join()
 
     def check_same(self, value: int, what: str) -> None:
         """ValueError naming output_dir unless every worker passes the same integer (mean of v^2 = mean(v)^2)."""
@@ -94,6 +126,7 @@ class Worker:
         non-finite scalar), the same on every worker."""
         flags = tf.constant([signum == signal.SIGINT, signum == signal.SIGTERM, failed], tf.float32)
         sigint, sigterm, failure = (self._mean(flags).numpy() > 0).tolist()
+        self.last_step_time = time.monotonic()
         return (signal.SIGTERM if sigterm else signal.SIGINT if sigint else None), failure
 
     def distribute(self, make_dataset: Callable[[Tuple[int, int]], tf.data.Dataset], batch_size: int,
@@ -118,8 +151,7 @@ class Worker:
     def lost(self, error: tf.errors.OpError, step: int, checkpoint: Optional[str]) -> WorkerLost:
         """The WorkerLost for a collective's error after `step`."""
         reason = str(error.message).strip().splitlines()
-        reason = next((line for line in reason if "aborted by" in line or "imeout" in line), reason[0] if reason
-                      else type(error).__name__)
-        return WorkerLost(f"{self} stopped after generator step {step}: a peer worker died or did not answer "
-                          f"within --collective_timeout={self.timeout:g} s ({type(error).__name__}: {reason}); the "
-                          f"last checkpoint is {checkpoint}; restart every worker with --resume to continue")
+        reason = next((line for line in reason if "aborted by" in line), reason[0] if reason else type(error).__name__)
+        return WorkerLost(f"{self} stopped after generator step {step}: a peer worker died or became unreachable "
+                          f"({type(error).__name__}: {reason}); the last checkpoint is {checkpoint}; restart every "
+                          f"worker with --resume to continue")

@@ -70,9 +70,9 @@ class TrainConfig:
                                                 "with native bfloat16 (AVX512_BF16, AMX), else float32.")
     strategy: str = setting("default", "mirrored: all visible GPUs (or virtual CPUs); multi_worker: the workers of "
                                        "TF_CONFIG (MultiWorkerMirroredStrategy).", choices=lambda: STRATEGIES)
-    collective_timeout: int = setting(600, "multi_worker: seconds a worker waits for its peers in a collective before "
-                                           "it stops with an error (must exceed the chief's longest pause, e.g. an "
-                                           "evaluation).")
+    collective_timeout: int = setting(600, "multi_worker: a worker exits (code 4) when no training step ends for "
+                                           "this many seconds (a hung peer); must exceed the chief's longest pause "
+                                           "(an evaluation) and the first step's tracing.")
     # run directory and logging
     output_dir: Optional[str] = setting(None, "Run directory (required); an existing one is resumed.")
     checkpoint_every: int = setting(1000, "Generator steps between checkpoints.")

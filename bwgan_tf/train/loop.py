@@ -1,4 +1,5 @@
 """The training run: lock and prepare the run directory, build or restore the model, fit with the callbacks."""
+import contextlib
 import json
 import os
 
@@ -114,8 +115,12 @@ def _train(config: TrainConfig, lr_plan, checkpoint, print_fn, worker, write_dir
             callback.guard = guard
         print_fn(f"training {remaining} generator steps ({config.n_critic} critic steps each, batch "
                  f"{config.batch_size}) in {run_dir}", flush=True)
+        watching = worker.watchdog(lambda: f"last step {guard.step()}, last checkpoint "
+                                           f"{_in_run_dir(manager.latest_checkpoint, run_dir)}"
+                                   ) if worker else contextlib.nullcontext()
         try:
-            model.fit(dataset, epochs=1, steps_per_epoch=remaining, callbacks=active, verbose=0)
+            with watching:
+                model.fit(dataset, epochs=1, steps_per_epoch=remaining, callbacks=active, verbose=0)
         except cluster.PEER_ERRORS as error:
             if worker is None:
                 raise

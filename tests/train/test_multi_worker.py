@@ -162,9 +162,9 @@ def test_sigterm_stops_all_workers_at_one_saved_step_a_dead_worker_stops_the_oth
             worker.communicate()
     assert f"resumed from {run_dir}/checkpoints/ckpt-{step}" in lines
     # A dead peer is seen by TF's coordination-service heartbeat (about 10 s) or a reset connection, well inside
-    # the collective timeout (60 s here) that bounds a peer that hangs.
+    # the watchdog's --collective_timeout (60 s here) that bounds a peer that hangs.
     assert workers[0].returncode == 4 and stopped_after < 60, (stopped_after, lines[-10:])
-    assert "a peer worker died or did not answer" in lines[-1] and "--resume" in lines[-1]
+    assert "a peer worker died or became unreachable" in lines[-1] and "--resume" in lines[-1]
     saved = int(tf.train.latest_checkpoint(str(run_dir / "checkpoints")).rsplit("-", 1)[1])
     assert saved > step
     # 3. Relaunched again, they resume from the last checkpoint and reach the last step.
@@ -177,6 +177,31 @@ def test_sigterm_stops_all_workers_at_one_saved_step_a_dead_worker_stops_the_oth
     assert steps == sorted(set(steps)) and steps[-1] == 200
     assert len(run_dir_lib.read_provenance(run_dir)) == 3  # one line per start, from the chief only
     assert "worker 1" not in (run_dir / "log.txt").read_text()
+
+
+WATCHDOG_SCRIPT = textwrap.dedent("""
+    import time
+    from bwgan_tf.train import cluster
+    worker = cluster.Worker(collective_timeout=2)
+    with worker.scratch() as scratch, worker.watchdog(lambda: "last step 7"):
+        print(scratch, flush=True)
+        time.sleep(60)  # as a step blocked in a collective on a peer that hangs
+""")
+
+
+@pytest.mark.slow
+def test_the_watchdog_ends_a_worker_whose_steps_stop_with_exit_code_4(tmp_path, project_root):
+    sys.path.insert(0, str(PROJECT_TOOLS))
+    import launch_local
+    env = dict(os.environ, PYTHONPATH=str(project_root), TF_CONFIG=launch_local.tf_configs([launch_local.free_ports(
+        1)[0]])[0])
+    start = time.monotonic()
+    result = subprocess.run([sys.executable, "-c", WATCHDOG_SCRIPT], env=env, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 4 and time.monotonic() - start < 50, result.stderr[-2000:]
+    assert ("worker 0 of 1 (chief) stopped: no training step ended within --collective_timeout=2 s, so a peer worker "
+            "hangs (or this one); last step 7;") in result.stderr
+    assert not os.path.exists(result.stdout.strip())  # the scratch directory is removed
 
 
 def test_tf_config_errors_name_tf_config():
