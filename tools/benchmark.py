@@ -20,7 +20,7 @@ from bwgan_tf import cli, files
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
-SUITES = ("train_step", "pipeline", "evaluation", "loop")
+SUITES = ("train_step", "pipeline", "evaluation", "loop", "multi_worker")
 
 FLAGS = flags.FLAGS
 flags.DEFINE_list("suites", list(SUITES), f"Suites to run, any of {', '.join(SUITES)}.")

@@ -53,8 +53,9 @@ def exit_code(returncode: int) -> int:
     return 128 - returncode if returncode < 0 else returncode
 
 
-def launch(command: List[str], workers: int, grace: float = 30.0, out=sys.stdout) -> int:
-    """Runs `python command...` as `workers` local workers; returns 0, or the first non-zero exit code."""
+def launch(command: List[str], workers: int, grace: float = 30.0, out=sys.stdout, env=None) -> int:
+    """Runs `python command...` as `workers` local workers (this environment, updated with `env`); returns 0, or
+    the first non-zero exit code."""
     lock = threading.Lock()
 
     def say(line):
@@ -64,8 +65,8 @@ def launch(command: List[str], workers: int, grace: float = 30.0, out=sys.stdout
 
     processes = []
     for index, config in enumerate(tf_configs(free_ports(workers))):
-        env = dict(os.environ, TF_CONFIG=config, PYTHONUNBUFFERED="1")
-        process = subprocess.Popen([sys.executable, *command], env=env, stdout=subprocess.PIPE,
+        process = subprocess.Popen([sys.executable, *command], stdout=subprocess.PIPE,
+                                   env=dict(os.environ, **(env or {}), TF_CONFIG=config, PYTHONUNBUFFERED="1"),
                                    stderr=subprocess.STDOUT, text=True, bufsize=1)
         processes.append(process)
         say(f"[launcher] worker {index}: pid {process.pid}, TF_CONFIG={config}")
