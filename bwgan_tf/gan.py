@@ -92,6 +92,8 @@ class WassersteinGAN(tf.keras.Model):
             generator_optimizer = generator_optimizer or default_g
             critic_optimizer = critic_optimizer or default_c
         super().compile(**kwargs)
+        # train_step returns scalars already averaged over the replicas; Keras' default ("auto") would sum them.
+        self.distribute_reduction_method = "first"
         self.generator_optimizer = generator_optimizer
         self.critic_optimizer = critic_optimizer
         # Slots now, not at the first update: a restore then fills (and assert_existing_objects_matched checks) them
@@ -178,7 +180,7 @@ class WassersteinGAN(tf.keras.Model):
         logs.update(lam=tf.constant(self.lipschitz.lam, tf.float32),
                     gamma=tf.constant(self.lipschitz.gamma, tf.float32),
                     lr=_current_lr(self.critic_optimizer))
-        return {k: tf.cast(v, tf.float32) for k, v in logs.items()}
+        return replicas.mean({k: tf.cast(v, tf.float32) for k, v in logs.items()})
 
     # ----------------------------------------------------------------------------------------------
     def sample(self, num: int, seed: int = 0) -> tf.Tensor:

@@ -2,6 +2,7 @@
 
 * ``StatelessDraws``: every random draw is made for the global batch from a stateless seed and sliced to this
   replica's rows, so R replicas together draw exactly what one device draws (and XLA honours the seed).
+* ``mean``: a step's logged scalars averaged over the replicas, so they are the global batch's.
 * ``assign``: variable updates that every replica would compute identically (EMA, weight clipping) are made once,
   in cross-replica context, because a MirroredVariable cannot be assigned from a replica.
 """
@@ -41,6 +42,18 @@ class StatelessDraws:
 
     def uniform(self, shape, dtype=tf.float32):
         return self._draw(tf.random.stateless_uniform, shape, dtype)
+
+
+def mean(scalars: dict) -> dict:
+    """{name: mean over the replicas in sync} of float32 scalars, in one all-reduce of them stacked (unchanged on one
+    replica). Each replica's scalars are means over its equal part of the global batch, so these are the global
+    batch's, as one device computes them."""
+    context = tf.distribute.get_replica_context()
+    if context is None or context.num_replicas_in_sync == 1:
+        return scalars
+    names = sorted(scalars)
+    stacked = context.all_reduce(tf.distribute.ReduceOp.MEAN, tf.stack([scalars[k] for k in names]))
+    return dict(zip(names, tf.unstack(stacked)))
 
 
 def assign(pairs: Iterable[Tuple[tf.Variable, Callable[[tf.Tensor], tf.Tensor]]]) -> None:

@@ -51,10 +51,12 @@ WORKER_SCRIPT = textwrap.dedent("""
     sys.path.insert(0, sys.argv[1])
     from test_multi_worker import sgd_weights
     from bwgan_tf import train
-    result = {name: [w.tolist() for w in sgd_weights(train.make_config(**settings), worker)]
-              for name, settings in json.loads(sys.argv[2]).items()}
+    settings = json.loads(sys.argv[2])
+    result = {name: [w.tolist() for w in sgd_weights(train.make_config(**s), worker)] for name, s in settings.items()}
     result["replicas"] = worker.strategy.num_replicas_in_sync
-    if worker.is_chief:
+    if worker.is_chief:  # the same steps on one device, in this single-threaded process
+        result.update({"single-" + name: [w.tolist() for w in sgd_weights(train.make_config(**s))]
+                       for name, s in settings.items()})
         print("RESULT " + json.dumps(result))
 """)
 
@@ -101,14 +103,14 @@ def test_two_workers_compute_what_one_device_computes_for_the_same_global_batch(
     result = json.loads(next(line for line in lines if line.startswith(prefix))[len(prefix):])
     assert result["replicas"] == 2
     for name, values in settings.items():
-        config = train.make_config(**values)
-        single = sgd_weights(config)
-        initial = [w.numpy() for w in (lambda m: m.generator.weights + m.critic.weights)(train.build_model(config))]
-        assert len(result[name]) == len(single) > 0
+        model = train.build_model(train.make_config(**values))
+        initial = [w.numpy() for w in model.generator.weights + model.critic.weights]
+        single = [np.array(w) for w in result["single-" + name]]
+        assert len(result[name]) == len(single) == len(initial) > 0
         # Summation order differs (one sum of 2 replica gradients vs one batch sum): float32 rounding only. A wrong
         # split of the batch or of the keyed draws moves the weights by the size of the updates.
         for a, b in zip(single, result[name]):
-            np.testing.assert_allclose(np.array(b), a, **TOLERANCE)
+            np.testing.assert_allclose(np.array(b), a, **TOLERANCE, err_msg=name)
         updates = [np.abs(a - w).max() for a, w in zip(single, initial)]
         assert sum(u > 0 for u in updates) > len(updates) // 2 and max(updates) > 1000 * TOLERANCE["atol"], name
 
@@ -173,8 +175,10 @@ def test_sigterm_stops_all_workers_at_one_saved_step_a_dead_worker_stops_the_oth
     assert relaunch.returncode == 0, "\n".join(lines[-40:])
     assert f"[worker 1] resumed from {run_dir}/checkpoints/ckpt-{saved}" in lines
     assert tf.train.latest_checkpoint(str(run_dir / "checkpoints")).endswith("ckpt-200")
-    steps = [r["step"] for r in run_dir_lib.read_metrics(run_dir)]
+    records = run_dir_lib.read_metrics(run_dir)
+    steps = [r["step"] for r in records]
     assert steps == sorted(set(steps)) and steps[-1] == 200
+    assert {(r["lam"], r["gamma"]) for r in records} == {(10.0, 1.0)}  # means over the replicas, not sums
     assert len(run_dir_lib.read_provenance(run_dir)) == 3  # one line per start, from the chief only
     assert "worker 1" not in (run_dir / "log.txt").read_text()
 
