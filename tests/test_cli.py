@@ -26,6 +26,9 @@ def run_tool(project_root, tool, *args):
     ("benchmark.py", ["positional"], "unexpected arguments"),
     ("benchmark.py", ["--output=.", "--suites=nonsense"], "--output: '.' is a directory"),  # before any work
     ("export.py", ["--export_dir=x"], "flag --run_dir=None: Flag --run_dir must have a value other than None"),
+    ("launch_local.py", ["--workers=0", "--", "tools/train.py"], "flag --workers=0: 0 is not a positive integer"),
+    ("launch_local.py", [], "command: give what each worker runs after --"),
+    ("launch_local.py", ["--", "no_such_script.py"], "command: no such script 'no_such_script.py'"),
 ])
 def test_bad_flags_exit_2_with_one_line_naming_the_flag_and_the_help_pointer(project_root, tool, args, message):
     result = run_tool(project_root, tool, *args)
