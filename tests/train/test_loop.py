@@ -201,6 +201,7 @@ MIRRORED_SCRIPT = textwrap.dedent("""
         run_dir = train.train(config.replace(output_dir=f"{sys.argv[2]}/{name}"), print_fn=lambda *a, **k: None)
         model, _ = train.load_model(run_dir)
         result["steps-" + name] = int(model.generator_steps.numpy())
+        result["lam-" + name] = json.loads(open(run_dir + "/metrics.jsonl").readlines()[-1])["lam"]
         result["replicas-" + name] = strategy.num_replicas_in_sync
     print(json.dumps(result))
 """)
@@ -214,6 +215,7 @@ def test_mirrored_strategy_on_two_cpus_matches_one_device(tmp_path, project_root
     out = json.loads(result.stdout.strip().splitlines()[-1])
     assert out["replicas-mirrored"] == 2 and out["replicas-default"] == 1
     assert out["steps-mirrored"] == out["steps-default"] == 2
+    assert out["lam-mirrored"] == out["lam-default"] == 10.0  # logged scalars: means over replicas, not sums
     single, mirrored = out["sgd-default"], out["sgd-mirrored"]
     assert len(single) == len(mirrored) > 0
     # Summation order, and multi-threaded CPU kernels that differ in the last bits from run to run under load
