@@ -129,22 +129,23 @@ class Worker:
         self.last_step_time = time.monotonic()
         return (signal.SIGTERM if sigterm else signal.SIGINT if sigint else None), failure
 
-    def distribute(self, make_dataset: Callable[[Tuple[int, int]], tf.data.Dataset], batch_size: int,
-                   rows_per_sample: int = 1):
+    def distribute(self, make_dataset: Callable[[Tuple[int, int]], tf.data.Dataset], batch_size: int):
         """The distributed dataset of make_dataset(shard), shard = (this worker's index, workers), which yields the
-        worker's contiguous part of each global batch of batch_size x rows_per_sample rows (gan.py's layout: B
-        groups of n_critic rows); a worker's local replicas take consecutive parts of it, so replica r gets the
-        rows of groups r*b .. (r+1)*b as under MirroredStrategy."""
+        worker's contiguous part of each global element (gan.py's layout: batch_size groups of n_critic rows); a
+        worker's L local replicas take its L consecutive equal parts, so replica r gets groups r*b .. (r+1)*b as
+        under MirroredStrategy."""
         replicas = self.strategy.num_replicas_in_sync
         if batch_size % replicas:
             raise ValueError(f"batch_size: {batch_size} must be a multiple of the {replicas} replicas of the "
                              f"{self.count} workers")
         local = replicas // self.count
-        rows = batch_size // replicas * rows_per_sample
+
+        def parts(rows):
+            return tf.reshape(rows, tf.concat([[local, -1], tf.shape(rows)[1:]], axis=0))
 
         def per_worker(context):
             dataset = make_dataset((context.input_pipeline_id, context.num_input_pipelines))
-            return dataset if local == 1 else dataset.unbatch().batch(rows, drop_remainder=True)
+            return dataset if local == 1 else dataset.map(parts).unbatch()
 
         return self.strategy.distribute_datasets_from_function(per_worker)
 

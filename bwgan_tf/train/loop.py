@@ -104,7 +104,7 @@ def _train(config: TrainConfig, lr_plan, checkpoint, print_fn, worker, write_dir
                          data_dir=config.data_dir, seed=config.seed * 1_000_003, image_size=config.image_size,
                          start_batch=start, flip=config.flip, dequantize=config.dequantize, shard=shard)
 
-    dataset = worker.distribute(load, config.batch_size, config.n_critic) if worker else load()
+    dataset = worker.distribute(load, config.batch_size) if worker else load()
     with interrupt.catching_signals() as signals:
         guard = callbacks.Guard(start, signals, agree=worker.agree if worker else None)
         saver = callbacks.CheckpointSaver(manager, config.checkpoint_every, start)

@@ -36,7 +36,7 @@ def sgd_weights(config, worker=None) -> list:
         return data.load(config.dataset, batch_size=config.batch_size * config.n_critic, seed=3, flip=config.flip,
                          dequantize=config.dequantize, image_size=config.image_size, shard=shard)
 
-    model.fit(worker.distribute(load, config.batch_size, config.n_critic) if worker else load(),
+    model.fit(worker.distribute(load, config.batch_size) if worker else load(),
               steps_per_epoch=config.steps, epochs=1, verbose=0)
     return [w.numpy() for w in model.generator.weights + model.critic.weights]
 

@@ -37,7 +37,7 @@ WORKER = textwrap.dedent("""
         result["no_strategy_steps_per_s"] = steps_per_s(train.build_model(config), load())
     with worker.strategy.scope():
         model = train.build_model(config)
-    result["steps_per_s"] = steps_per_s(model, worker.distribute(load, config.batch_size, config.n_critic))
+    result["steps_per_s"] = steps_per_s(model, worker.distribute(load, config.batch_size))
     critic = [tf.zeros_like(v) for v in model.critic.trainable_variables]
     generator = [tf.zeros_like(v) for v in model.generator.trainable_variables]
 
