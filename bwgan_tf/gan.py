@@ -22,7 +22,7 @@ from typing import Optional, Tuple, Union
 
 import tensorflow as tf
 
-from bwgan_tf import checks, replicas
+from bwgan_tf import checks, replicas, sgdr
 from bwgan_tf import lipschitz as lipschitz_lib
 
 PAPER_DECAY_STEPS = 100_000
@@ -243,7 +243,7 @@ def paper_optimizers(lipschitz_name: str = "gradient_penalty", lr: Optional[floa
     generator steps (the critic's schedule counts its n_critic updates per generator step). Weight clipping:
     RMSProp(5e-5, rho 0.99, epsilon 1e-8) (Arjovsky et al. 2017, Algorithm 1; PyTorch's defaults in main.py).
     decay_steps None keeps the rate constant; a list of (generator step, fraction) knots is a PiecewiseLinear plan
-    ([[0, 1], [T, 0]] is the linear decay over T).
+    ([[0, 1], [T, 0]] is the linear decay over T); a dict of sgdr.plan is cosine annealing with warm restarts.
     """
     checks.one_of(lipschitz_name, "lipschitz_name", lipschitz_lib.STRATEGIES)
     rate = default_lr(lipschitz_name) if lr is None else lr
@@ -256,6 +256,8 @@ def paper_optimizers(lipschitz_name: str = "gradient_penalty", lr: Optional[floa
     def schedule(steps_per_generator_step):
         if decay_steps is None:
             return rate
+        if sgdr.is_plan(decay_steps):
+            return sgdr.WarmRestarts(rate, decay_steps["start"], decay_steps["restart_steps"], steps_per_generator_step)
         if not isinstance(decay_steps, (list, tuple)):
             return linear_decay(rate, decay_steps * steps_per_generator_step)
         if len(decay_steps) == 2 and tuple(map(tuple, decay_steps)) == ((0, 1), (decay_steps[1][0], 0)):

@@ -3,7 +3,7 @@ from typing import Optional, Tuple
 
 import tensorflow as tf
 
-from bwgan_tf import data, gan, lipschitz, models
+from bwgan_tf import data, gan, lipschitz, models, sgdr
 from bwgan_tf.train import run_dir as run_dir_lib
 from bwgan_tf.train.config import TrainConfig
 
@@ -56,18 +56,23 @@ def base_lr(config: TrainConfig) -> float:
     return gan.default_lr(config.lipschitz) if config.lr is None else config.lr
 
 
+def build_generator(config: TrainConfig) -> tf.keras.Model:
+    """The config's generator, freshly initialised."""
+    generator_name, critic_name = config.architectures
+    return models.build_generator(generator_name, image_shape=data.sample_shape(config.dataset, config.image_size),
+                                  latent_dim=config.latent_dim, batch_norm=config.generator_batch_norm,
+                                  width=config.width if generator_name == critic_name else None, seed=config.seed)
+
+
 def build_model(config: TrainConfig, lr_plan: Optional[list] = None) -> gan.WassersteinGAN:
     """The compiled WassersteinGAN of a config whose lam and gamma are numbers (see resolve_lambda_gamma).
 
     lr_plan: (generator step, fraction of lr) knots of a re-planned decay (train.resume); default: linear decay to
     0 over config.steps when config.lr_decay."""
     image_shape = data.sample_shape(config.dataset, config.image_size)
-    generator_name, critic_name = config.architectures
-    generator = models.build_generator(generator_name, image_shape=image_shape, latent_dim=config.latent_dim,
-                                       width=config.width if generator_name == critic_name else None,
-                                       batch_norm=config.generator_batch_norm, seed=config.seed)
-    critic = models.build_critic(critic_name, image_shape=image_shape, width=config.width, seed=config.seed + 1,
-                                 normalization=config.critic_normalization)
+    generator = build_generator(config)
+    critic = models.build_critic(config.architectures[1], image_shape=image_shape, width=config.width,
+                                 seed=config.seed + 1, normalization=config.critic_normalization)
     strategy = lipschitz.build(config.lipschitz, space=config.space, lam=config.lam, gamma=config.gamma,
                                clip=config.clip, one_sided=config.one_sided)
     model = gan.WassersteinGAN(generator, critic, latent_dim=config.latent_dim, lipschitz=strategy,
@@ -133,6 +138,10 @@ def load_model(run_dir: str, checkpoint: Optional[str] = None) -> Tuple[gan.Wass
 
 
 def load_generator(run_dir: str, checkpoint: Optional[str] = None) -> Tuple[tf.keras.Model, TrainConfig]:
-    """The EMA generator of a run directory (latest or given checkpoint) and the run's config."""
+    """The EMA generator of a run directory (latest or given checkpoint) and the run's config; for a finished SGDR
+    phase without a checkpoint given, the ensemble of its snapshots (train.restarts.load_ensemble)."""
+    if checkpoint is None and sgdr.is_plan(run_dir_lib.read_config(run_dir).get("lr_plan")):
+        from bwgan_tf.train import restarts  # restarts builds on this module
+        return restarts.load_ensemble(run_dir)
     model, config = load_model(run_dir, checkpoint)
     return model.ema_generator, config
