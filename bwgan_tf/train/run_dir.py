@@ -10,6 +10,7 @@
   log.txt          what the runs printed
   snapshots/       an SGDR phase only (train.restarts): restart_R/ holds the EMA generator's weights at the end of
                    restart R
+  table4.json      an SGDR phase only: the scores of its ensemble (train.table4)
   .lock            held (flock) by the trainer writing the run directory
 """
 import contextlib
@@ -29,6 +30,7 @@ CHECKPOINTS = "checkpoints"
 TENSORBOARD = "tensorboard"
 SAMPLES = "samples"
 SNAPSHOTS = "snapshots"
+TABLE4 = "table4.json"
 
 
 class RunDirectoryBusy(RuntimeError):
@@ -168,3 +170,8 @@ def snapshot_weights(run_dir: str, restart: int):
     """The weights prefix of restart R's snapshot for keras.Model.load_weights, or None when it is not written."""
     path = snapshot_path(run_dir, restart)
     return os.path.join(path, "generator") if os.path.isdir(path) else None
+
+
+def write_table4(run_dir: str, record: dict) -> str:
+    """table4.json: the Table 4 protocol's scores of an SGDR phase (atomically); returns its path."""
+    return files.write_json_atomically(os.path.join(run_dir, TABLE4), record)
