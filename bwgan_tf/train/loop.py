@@ -4,7 +4,7 @@ import os
 
 import tensorflow as tf
 
-from bwgan_tf import data, images
+from bwgan_tf import critic_schedule, data, images
 from bwgan_tf.train import build, callbacks, hparams, interrupt, resume
 from bwgan_tf.train import run_dir as run_dir_lib
 from bwgan_tf.train.config import TrainConfig
@@ -85,9 +85,11 @@ def _train(config: TrainConfig, lr_plan, checkpoint, print_fn, extra_callbacks=(
                                   config.batch_size, config.n_critic)
     if repeats:
         print_fn(repeats, flush=True)
-    dataset = data.load(config.dataset, config.train_split, batch_size=config.batch_size * config.n_critic,
+    schedule = critic_schedule.Schedule(config.critic_schedule, config.n_critic)
+    dataset = data.load(config.dataset, config.train_split, batch_size=config.batch_size * schedule.batches_per_element,
                         data_dir=config.data_dir, seed=config.seed * 1_000_003, image_size=config.image_size,
-                        start_batch=start, flip=config.flip, dequantize=config.dequantize)
+                        start_batch=schedule.first_element(start), flip=config.flip, dequantize=config.dequantize)
+    dataset = schedule.group(dataset, start)
     toy = data.sample_shape(config.dataset, config.image_size) == (2,)
     real = data.take(config.dataset, 1000 if toy else 64, data_dir=config.data_dir, seed=config.seed + 1,
                      image_size=config.image_size)
