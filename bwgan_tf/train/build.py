@@ -1,4 +1,6 @@
 """From a TrainConfig to a compiled WassersteinGAN, and back from a run directory's checkpoints."""
+import os
+import time
 from typing import Optional, Tuple
 
 import tensorflow as tf
@@ -97,6 +99,18 @@ def checkpoint_manager(model: Optional[gan.WassersteinGAN], run_dir: str, keep: 
 def checkpoint_step(path: str) -> int:
     """The generator step a checkpoint is named after (CheckpointManager's ckpt-<step>)."""
     return int(path.rsplit("-", 1)[1])
+
+
+def copy_checkpoint(checkpoint: str, run_dir: str) -> str:
+    """Copies a checkpoint's files byte for byte into run_dir's checkpoints as its only one; returns the copy."""
+    target = run_dir_lib.checkpoint_dir(run_dir)
+    for path in tf.io.gfile.glob(checkpoint + ".*"):
+        tf.io.gfile.copy(path, os.path.join(target, os.path.basename(path)), overwrite=True)
+    copied = os.path.join(target, os.path.basename(checkpoint))
+    now = time.time()  # CheckpointManager lists only checkpoints newer than the last preserved timestamp
+    tf.compat.v1.train.update_checkpoint_state(target, copied, all_model_checkpoint_paths=[copied],
+                                               all_model_checkpoint_timestamps=[now], last_preserved_timestamp=now - 1)
+    return copied
 
 
 def intact_checkpoint(manager: tf.train.CheckpointManager, print_fn=print) -> Optional[str]:

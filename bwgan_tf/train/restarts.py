@@ -10,7 +10,6 @@ checkpoints, data order and draws continue from the generator step, and the rest
 (step - start) // restart_steps. Weights, both optimizers' state and the EMA carry on across restarts.
 """
 import os
-import time
 from typing import Optional, Tuple
 
 import tensorflow as tf
@@ -77,13 +76,7 @@ def _start(run_dir: str, output_dir: str, restarts: int, restart_steps: int, pri
     if step != config.steps:
         raise ValueError(f"run_dir: {run_dir!r} has reached generator step {step} of {config.steps}; finish it first "
                          f"(tools/train.py --output_dir={run_dir} --resume)")
-    target = run_dir_lib.checkpoint_dir(run_dir_lib.create(output_dir))
-    for path in tf.io.gfile.glob(checkpoint + ".*"):
-        tf.io.gfile.copy(path, os.path.join(target, os.path.basename(path)), overwrite=True)
-    copied = os.path.join(target, os.path.basename(checkpoint))
-    now = time.time()  # CheckpointManager lists only checkpoints newer than the last preserved timestamp
-    tf.compat.v1.train.update_checkpoint_state(target, copied, all_model_checkpoint_paths=[copied],
-                                               all_model_checkpoint_timestamps=[now], last_preserved_timestamp=now - 1)
+    build.copy_checkpoint(checkpoint, run_dir_lib.create(output_dir))
     phase = config.replace(output_dir=output_dir, steps=step + restarts * restart_steps, lr_decay=True)
     plan = dict(sgdr.plan(step, restart_steps, restarts), source=checkpoint)
     run_dir_lib.write_config(output_dir, dict(phase.to_dict(), lam_gamma_source=saved.get("lam_gamma_source"),

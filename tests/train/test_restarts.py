@@ -122,5 +122,7 @@ def test_phase_refuses_an_unfinished_run_other_values_and_an_incomplete_ensemble
         restarts.run(run_dir, restarts=5, restart_steps=K, print_fn=quiet)
     with pytest.raises(ValueError, match=r"^run_dir: .* is an SGDR phase itself"):
         restarts.run(phase_dir, print_fn=quiet)
+    with pytest.raises(ValueError, match=r"^steps: an SGDR phase runs its restarts x restart_steps"):
+        train.train(build.read_config(phase_dir).replace(steps=20), print_fn=quiet)
     with pytest.raises(ValueError, match=r"^restart_steps"):
         restarts.run(run_dir, restarts=N, restart_steps=0, print_fn=quiet)
