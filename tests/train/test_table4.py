@@ -54,3 +54,20 @@ def test_table4_protocol_runs_end_to_end_and_names_what_it_computed(tmp_path, ci
     # Again: every stage is complete, nothing is trained, the same scores come back.
     again = table4.run(config, restarts=2, restart_steps=2, num_samples=20, classifier=classifier, print_fn=quiet)
     assert {k: again[k] for k in ("cs_tiny", "fd_tiny")} == {k: record[k] for k in ("cs_tiny", "fd_tiny")}
+
+
+@pytest.mark.slow
+def test_tools_refuse_bad_input_with_one_line_naming_the_flag(tmp_path, project_root):
+    import subprocess
+    import sys
+    env = dict(os.environ, PYTHONPATH=str(project_root))  # this checkout's package, not an installed one
+
+    def tool(name, *args):
+        return subprocess.run([sys.executable, str(project_root / "tools" / name), *args], capture_output=True,
+                              text=True, timeout=180, env=env)
+
+    bad = tool("table4.py", f"--output_dir={tmp_path / 'run'}", "--restarts=0")
+    assert bad.returncode == 2 and "--restarts must be a positive integer, got 0" in bad.stderr.splitlines(), bad.stderr
+    assert not os.path.exists(tmp_path / "run")
+    missing = tool("ensemble.py", f"--run_dir={tmp_path / 'none'}")
+    assert missing.returncode == 2 and any(line.startswith("--run_dir: ") for line in missing.stderr.splitlines())
