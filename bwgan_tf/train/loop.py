@@ -4,7 +4,7 @@ import os
 
 import tensorflow as tf
 
-from bwgan_tf import data, images
+from bwgan_tf import critic_schedule, data, images
 from bwgan_tf.train import build, callbacks, hparams, interrupt, resume
 from bwgan_tf.train import run_dir as run_dir_lib
 from bwgan_tf.train.config import TrainConfig
@@ -24,9 +24,10 @@ def _policy(enabled: bool) -> str:
     return "mixed_float16" if tf.config.list_physical_devices("GPU") else "mixed_bfloat16"
 
 
-def train(config, print_fn=print) -> str:
+def train(config, print_fn=print, extra_callbacks=()) -> str:
     """Trains (or resumes) the run described by ``config`` (a TrainConfig, or a dict of its fields) and returns
-    its run directory.
+    its run directory. extra_callbacks (callbacks.StepCallback) run after the standard ones (train.restarts: the
+    SGDR snapshots).
 
     Raises ValueError for bad settings (or settings that differ from the run directory's), RunDirectoryBusy when
     another trainer holds the run directory, NonFiniteLossError when a training scalar becomes NaN/inf and
@@ -48,7 +49,7 @@ def train(config, print_fn=print) -> str:
         previous_policy = tf.keras.mixed_precision.global_policy()
         tf.keras.mixed_precision.set_global_policy(_policy(config.mixed_precision))
         try:
-            return _train(config, lr_plan, checkpoint, print_fn)
+            return _train(config, lr_plan, checkpoint, print_fn, extra_callbacks)
         finally:
             tf.keras.mixed_precision.set_global_policy(previous_policy)
 
@@ -63,7 +64,7 @@ def _also_logged(print_fn, run_dir: str):
     return both
 
 
-def _train(config: TrainConfig, lr_plan, checkpoint, print_fn) -> str:
+def _train(config: TrainConfig, lr_plan, checkpoint, print_fn, extra_callbacks=()) -> str:
     run_dir = config.output_dir
     with _distribution(config.strategy).scope():
         model = build.build_model(config, lr_plan)
@@ -84,9 +85,11 @@ def _train(config: TrainConfig, lr_plan, checkpoint, print_fn) -> str:
                                   config.batch_size, config.n_critic)
     if repeats:
         print_fn(repeats, flush=True)
-    dataset = data.load(config.dataset, config.train_split, batch_size=config.batch_size * config.n_critic,
+    schedule = critic_schedule.Schedule(config.critic_schedule, config.n_critic)
+    dataset = data.load(config.dataset, config.train_split, batch_size=config.batch_size * schedule.batches_per_element,
                         data_dir=config.data_dir, seed=config.seed * 1_000_003, image_size=config.image_size,
-                        start_batch=start, flip=config.flip, dequantize=config.dequantize)
+                        start_batch=schedule.first_element(start), flip=config.flip, dequantize=config.dequantize)
+    dataset = schedule.group(dataset, start)
     toy = data.sample_shape(config.dataset, config.image_size) == (2,)
     real = data.take(config.dataset, 1000 if toy else 64, data_dir=config.data_dir, seed=config.seed + 1,
                      image_size=config.image_size)
@@ -108,6 +111,7 @@ def _train(config: TrainConfig, lr_plan, checkpoint, print_fn) -> str:
                 run_dir, reference=config.dataset, eval_every=config.eval_every, metrics=config.eval_metrics,
                 num_samples=config.eval_num_samples, classifier=config.eval_classifier, inception=config.inception,
                 data_dir=config.data_dir, seed=config.seed))
+        active.extend(extra_callbacks)
         for callback in active:
             callback.guard = guard
         print_fn(f"training {remaining} generator steps ({config.n_critic} critic steps each, batch "
