@@ -22,7 +22,8 @@ from typing import Optional, Tuple, Union
 
 import tensorflow as tf
 
-from bwgan_tf import checks, replicas
+from bwgan_tf import checks, replicas, sgdr
+from bwgan_tf import critic_schedule as critic_schedule_lib
 from bwgan_tf import lipschitz as lipschitz_lib
 
 PAPER_DECAY_STEPS = 100_000
@@ -47,12 +48,14 @@ class WassersteinGAN(tf.keras.Model):
       seed: seed of the training draws (latent vectors, interpolation points).
       generator_batch_factor: latent vectors per generator update, as a multiple of the critic batch B (the
         official BWGAN and WGAN-GP codes draw 2 x 64 = 128).
+      critic_schedule: "constant" (n_critic updates per generator step) or "wgan" (bwgan_tf.critic_schedule: 100
+        for the first 25 generator steps and every 500th; the data element of step k then holds n(k) batches).
     """
 
     def __init__(self, generator: tf.keras.Model, critic: tf.keras.Model, *, latent_dim: int,
                  lipschitz: Union[str, lipschitz_lib.LipschitzStrategy] = "gradient_penalty", n_critic: int = 5,
                  ema_decay: float = 0.999, drift: float = 1e-5, seed: int = 0, generator_batch_factor: int = 1,
-                 **kwargs):
+                 critic_schedule: str = "constant", **kwargs):
         super().__init__(**kwargs)
         checks.positive_int(latent_dim, "latent_dim")
         checks.positive_int(n_critic, "n_critic")
@@ -73,6 +76,7 @@ class WassersteinGAN(tf.keras.Model):
         self.drift = float(drift)
         self.seed = seed
         self.generator_batch_factor = checks.positive_int(generator_batch_factor, "generator_batch_factor")
+        self.critic_schedule = checks.one_of(critic_schedule, "critic_schedule", critic_schedule_lib.SCHEDULES)
         self.ema_generator = tf.keras.models.clone_model(generator)
         self.ema_generator.set_weights(generator.get_weights())
         self.ema_generator.trainable = False
@@ -171,16 +175,35 @@ class WassersteinGAN(tf.keras.Model):
 
     def train_step(self, data):
         real = data[0] if isinstance(data, (tuple, list)) else data
-        groups = tf.reshape(real, tf.concat([[-1, self.n_critic], tf.shape(real)[1:]], axis=0))
-        batches = [tf.ensure_shape(groups[:, j], [None] + real.shape[1:].as_list()) for j in range(self.n_critic)]
-        logs = {}
-        for batch in batches:
-            logs = self.critic_step(batch)
-        logs.update(self.generator_step(batches[-1]))
+        if self.critic_schedule == "constant":
+            groups = tf.reshape(real, tf.concat([[-1, self.n_critic], tf.shape(real)[1:]], axis=0))
+            batches = [tf.ensure_shape(groups[:, j], [None] + real.shape[1:].as_list()) for j in range(self.n_critic)]
+            logs = {}
+            for batch in batches:
+                logs = self.critic_step(batch)
+            last = batches[-1]
+        else:
+            logs, last = self._scheduled_critic_steps(real)
+        logs.update(self.generator_step(last))
         logs.update(lam=tf.constant(self.lipschitz.lam, tf.float32),
                     gamma=tf.constant(self.lipschitz.gamma, tf.float32),
                     lr=_current_lr(self.critic_optimizer))
         return replicas.mean({k: tf.cast(v, tf.float32) for k, v in logs.items()})
+
+    def _scheduled_critic_steps(self, real):
+        """n(k) critic updates (critic_schedule) on the B groups of n(k) samples of `real`, in a while loop; returns
+        the last update's logs and its batch."""
+        count = critic_schedule_lib.updates_tensor(self.generator_steps, self.n_critic, self.critic_schedule)
+        groups = tf.reshape(real, tf.concat([[-1, count], tf.shape(real)[1:]], axis=0))
+        shape = [None] + real.shape[1:].as_list()
+
+        def update(j, logs):
+            new = self.critic_step(tf.ensure_shape(groups[:, j], shape))
+            return j + 1, {k: tf.cast(new[k], tf.float32) for k in logs}
+
+        names = ("critic_loss", "wasserstein", "penalty", "grad_norm")
+        _, logs = tf.while_loop(lambda j, _: j < count, update, (0, {k: tf.constant(0.0) for k in names}))
+        return logs, tf.ensure_shape(groups[:, count - 1], shape)
 
     # ----------------------------------------------------------------------------------------------
     def sample(self, num: int, seed: int = 0) -> tf.Tensor:
@@ -245,7 +268,7 @@ def paper_optimizers(lipschitz_name: str = "gradient_penalty", lr: Optional[floa
     generator steps (the critic's schedule counts its n_critic updates per generator step). Weight clipping:
     RMSProp(5e-5, rho 0.99, epsilon 1e-8) (Arjovsky et al. 2017, Algorithm 1; PyTorch's defaults in main.py).
     decay_steps None keeps the rate constant; a list of (generator step, fraction) knots is a PiecewiseLinear plan
-    ([[0, 1], [T, 0]] is the linear decay over T).
+    ([[0, 1], [T, 0]] is the linear decay over T); a dict of sgdr.plan is cosine annealing with warm restarts.
     """
     checks.one_of(lipschitz_name, "lipschitz_name", lipschitz_lib.STRATEGIES)
     rate = default_lr(lipschitz_name) if lr is None else lr
@@ -258,6 +281,8 @@ def paper_optimizers(lipschitz_name: str = "gradient_penalty", lr: Optional[floa
     def schedule(steps_per_generator_step):
         if decay_steps is None:
             return rate
+        if sgdr.is_plan(decay_steps):
+            return sgdr.WarmRestarts(rate, decay_steps["start"], decay_steps["restart_steps"], steps_per_generator_step)
         if not isinstance(decay_steps, (list, tuple)):
             return linear_decay(rate, decay_steps * steps_per_generator_step)
         if len(decay_steps) == 2 and tuple(map(tuple, decay_steps)) == ((0, 1), (decay_steps[1][0], 0)):

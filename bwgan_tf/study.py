@@ -64,15 +64,16 @@ def run_config(study: Study, name: str, output_dir: str, data_path: str, steps: 
     return train.make_config(preset, output_dir=os.path.join(output_dir, "runs", name), **settings)
 
 
-def metric_name(num_samples: int, split: str, label: str = "fid") -> str:
-    """fid2k_train: the label (fd_<name> for a stand-in extractor), the sample count and the reference split."""
-    count = f"{num_samples // 1000}k" if num_samples % 1000 == 0 else str(num_samples)
-    return f"{label}{count}_{split}"
+def metric_name(num_samples: int, split: str, extractor=None) -> str:
+    """fid2k_train: FID's label for the sample count (registry.metric_label; fd2k_<name> for a stand-in extractor,
+    None is the standard network) and the reference split."""
+    from bwgan_tf.metrics import registry
+    return f"{registry.metric_label('fid', registry.Settings(num_samples), extractor)}_{split}"
 
 
 def _is_metric(key: str) -> bool:
     from bwgan_tf.metrics import registry
-    return key.startswith(registry.label_prefixes()) and key.endswith(("_train", "_test"))
+    return registry.is_metric_label(key) and key.endswith(("_train", "_test"))
 
 
 def evaluate_checkpoints(run_dir: str, study: Study, extractor, references: dict, print_fn=print) -> list:
@@ -82,7 +83,6 @@ def evaluate_checkpoints(run_dir: str, study: Study, extractor, references: dict
     model_config = build.read_config(run_dir)
     model = build.build_model(model_config)
     manager = build.checkpoint_manager(model, run_dir, keep=10_000)
-    label = metrics.metric_labels(extractor)["fid"]
     done = {(r["step"], k) for r in run_dir_lib.evaluations(run_dir) for k in r if _is_metric(k)}
     new = []
     for path in manager.checkpoints:
@@ -91,7 +91,7 @@ def evaluate_checkpoints(run_dir: str, study: Study, extractor, references: dict
         if step % study.eval_every and not final:
             continue
         wanted = [(study.eval_samples, "train")] + ([(study.final_samples, s) for s in references] if final else [])
-        todo = [(n, s) for n, s in dict.fromkeys(wanted) if (step, metric_name(n, s, label)) not in done]
+        todo = [(n, s) for n, s in dict.fromkeys(wanted) if (step, metric_name(n, s, extractor)) not in done]
         if not todo:
             continue
         manager.checkpoint.restore(path).expect_partial()
@@ -102,8 +102,8 @@ def evaluate_checkpoints(run_dir: str, study: Study, extractor, references: dict
             for split in (s for n, s in todo if n == num):
                 reference = references[split]
                 metrics.check_same_images(samples.image_shape, reference.image_shape)
-                record[metric_name(num, split, label)] = metrics.frechet_distance(reference.mean, reference.cov,
-                                                                                  samples.mean, samples.cov)
+                record[metric_name(num, split, extractor)] = metrics.frechet_distance(
+                    reference.mean, reference.cov, samples.mean, samples.cov)
         run_dir_lib.append_metrics(run_dir, record)
         print_fn(f"{os.path.basename(run_dir)} step {step}: " + ", ".join(
             f"{k} {v:.2f}" for k, v in record.items() if _is_metric(k)), flush=True)
@@ -138,12 +138,13 @@ def markdown(rows: list) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_results(study: Study, output_dir: str, label: str = "fid") -> dict:
-    """table.json, table.md, fid.png (the curve of `label`), grids/<run>.png and exports/<run>/ of finished runs."""
+def write_results(study: Study, output_dir: str, extractor=None) -> dict:
+    """table.json, table.md, fid.png (the FID curve by `extractor`, None: the standard network), grids/<run>.png
+    and exports/<run>/ of finished runs."""
     rows = table(study, output_dir)
     files.write_json_atomically(os.path.join(output_dir, "table.json"), rows)
     files.write_text_atomically(os.path.join(output_dir, "table.md"), markdown(rows))
-    name = metric_name(study.eval_samples, "train", label)
+    name = metric_name(study.eval_samples, "train", extractor)
     series = {row["run"]: [(r["step"], r[name]) for r in run_dir_lib.evaluations(
         os.path.join(output_dir, "runs", row["run"])) if name in r] for row in rows}
     series = {k: v for k, v in series.items() if v}
@@ -191,4 +192,4 @@ def run(name: str, output_dir: str, *, data_path: str = SUBSET, only=None, steps
             train.train(config, print_fn=print_fn)
         if run_dir_lib.exists(config.output_dir):
             evaluate_checkpoints(config.output_dir, chosen, extractor, references, print_fn)
-    return write_results(chosen, output_dir, metrics.metric_labels(extractor)["fid"])
+    return write_results(chosen, output_dir, extractor)

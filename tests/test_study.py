@@ -19,7 +19,7 @@ TINY = study.Study(
 
 def test_metric_names_state_samples_and_reference_split():
     assert study.metric_name(2000, "train") == "fid2k_train" and study.metric_name(50_000, "test") == "fid50k_test"
-    assert study.metric_name(300, "train", "fd_random") == "fd_random300_train"
+    assert study.metric_name(300, "train", metrics.random_extractor()) == "fd300_random_train"
 
 
 def test_a_tiny_study_evaluates_each_checkpoint_once_and_writes_its_results(tmp_path, cifar_subset_path):
@@ -32,16 +32,16 @@ def test_a_tiny_study_evaluates_each_checkpoint_once_and_writes_its_results(tmp_
         quiet = lambda *a, **k: None  # noqa: E731
         records = study.evaluate_checkpoints(config.output_dir, TINY, extractor, references, print_fn=quiet)
         assert [r["step"] for r in records] == [2, 4]
-        assert {"fd_random40_train", "fd_random60_train", "fd_random60_test"} <= set(records[-1])
+        assert {"fd40_random_train", "fd60_random_train", "fd60_random_test"} <= set(records[-1])
         assert not any(k.startswith("fid") for k in records[-1])  # a stand-in's distance is never called FID
-        assert all(np.isfinite(r["fd_random40_train"]) and r["generator"] == "ema" for r in records)
+        assert all(np.isfinite(r["fd40_random_train"]) and r["generator"] == "ema" for r in records)
         again = study.evaluate_checkpoints(config.output_dir, TINY, extractor, references, print_fn=quiet)
         assert again == [] and len(run_dir_lib.evaluations(config.output_dir)) == 2  # nothing evaluated twice
-    result = study.write_results(TINY, str(tmp_path), label="fd_random")
+    result = study.write_results(TINY, str(tmp_path), extractor)
     rows = json.loads((tmp_path / "table.json").read_text())
     assert [r["run"] for r in rows] == ["a", "b"] and rows == result["rows"]
     last = run_dir_lib.evaluations(str(tmp_path / "runs" / "a"))[-1]
-    assert rows[0]["fd_random60_test"] == pytest.approx(last["fd_random60_test"], abs=0.01)
+    assert rows[0]["fd60_random_test"] == pytest.approx(last["fd60_random_test"], abs=0.01)
     assert (tmp_path / "table.md").read_text().startswith("| run | space |")
     for name in ("a", "b"):
         assert (tmp_path / "grids" / f"{name}.png").is_file()

@@ -1,13 +1,16 @@
-"""Sample quality: IS / FID / KID of a generator, or FID / KID between any two image sets; prints one JSON line.
+"""Sample quality of a generator (is, fid, kid, pr, dc, swd), or fid / kid / pr / dc between any two image sets;
+prints one JSON line whose labels state the protocol (fid50k, kid10k, pr10k_k3_precision, ...).
 
   python tools/evaluate.py --run_dir=runs/l10                                   # fid, kid vs the run's data, 50k
   python tools/evaluate.py --samples=exports/l10 --reference=cifar10 --num_samples=10000
   python tools/evaluate.py --samples=folder:samples/ --reference=npz:../shared/data/cifar10_subset.npz
   python tools/evaluate.py --run_dir=runs/l10 --metrics=is,fid --inception=/data/inception   # IS needs TF-Hub
+  python tools/evaluate.py --run_dir=runs/l10 --metrics=fid,pr,dc,swd --num_samples=10000
 
 fid and kid use the standard FID network (TF Inception 2015-12-05 pool_3 in Keras; `make inception` sets it up
 once); is needs the logits of TF-GAN's TF-Hub module (--inception=PATH). --classifier uses another network,
-and its results are named after it (cs_/fd_/kd_<name>), never IS/FID/KID.
+and its results are named after it (cs/fd/kd<N>_<name>), never IS/FID/KID. pr (k=3) and dc (k=5) use the same
+features as fid (the first --kid_samples of each side); swd uses the images (TF-GAN's implementation).
 """
 import json
 
@@ -42,7 +45,8 @@ flags.DEFINE_string("data_dir", None, "TFDS data directory for --reference.")
 flags.DEFINE_integer("batch_size", 100, "Images per batch through the generator and the extractor.")
 flags.DEFINE_integer("seed", 0, "Seed of the latent vectors.")
 flags.DEFINE_integer("splits", metrics.DEFAULT_SPLITS, "Splits for the Inception Score (mean and std).")
-flags.DEFINE_integer("kid_samples", metrics.DEFAULT_KID_SAMPLES, "Activations per side kept for KID.")
+flags.DEFINE_integer("kid_samples", metrics.DEFAULT_KID_SAMPLES, "Feature rows per side kept for kid, pr and dc.")
+flags.DEFINE_integer("swd_samples", metrics.DEFAULT_SWD_SAMPLES, "Images per side for swd.")
 flags.DEFINE_string("cache_dir", metrics.default_cache_dir(), "Cache of reference statistics (.npz per dataset, "
                     "split, extractor, count); the training callback uses the same one. Empty: no cache.")
 flags.DEFINE_string("output", None, "Also write the JSON object to this file (atomically).")
@@ -54,7 +58,7 @@ def main(argv):
     names = metrics.parse_metrics(FLAGS.metrics)
     if FLAGS.num_samples is not None:
         checks.integer(FLAGS.num_samples, "--num_samples", minimum=2)
-    for name in ("batch_size", "splits", "kid_samples"):
+    for name in ("batch_size", "splits", "kid_samples", "swd_samples"):
         checks.positive_int(getattr(FLAGS, name), f"--{name}")
     given = [f"--{name}" for name in ("samples", "run_dir", "saved_model") if getattr(FLAGS, name)]
     if len(given) != 1:
@@ -84,7 +88,8 @@ def main(argv):
             raise ValueError(f"--num_samples must be >= --splits ({FLAGS.splits}), got {num}")
         result = metrics.evaluate(sampler, metrics=names, num_samples=num, extractor=extractor, reference=reference,
                                   reference_split=FLAGS.reference_split, reference_num=FLAGS.reference_num,
-                                  seed=FLAGS.seed, splits=FLAGS.splits, cache_dir=FLAGS.cache_dir or None, **common)
+                                  seed=FLAGS.seed, splits=FLAGS.splits, swd_samples=FLAGS.swd_samples,
+                                  cache_dir=FLAGS.cache_dir or None, **common)
     else:
         samples = metrics.set_statistics(spec, extractor, num=FLAGS.num_samples, split=FLAGS.samples_split,
                                          seed=FLAGS.seed, cache_dir=FLAGS.cache_dir or None,

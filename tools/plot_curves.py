@@ -29,7 +29,7 @@ def series_by_quantity(run_dirs, quantities) -> dict:
         name = os.path.basename(os.path.normpath(run_dir))
         for record in run_dir_lib.read_metrics(run_dir):
             for key, value in record.items():
-                wanted = key in quantities or (key.startswith(registry.label_prefixes()) and not key.endswith("_std"))
+                wanted = key in quantities or (registry.is_metric_label(key) and not key.endswith("_std"))
                 if wanted and isinstance(value, (int, float)) and "step" in record:
                     found.setdefault(key, {}).setdefault(name, []).append((record["step"], float(value)))
     return found

@@ -1,17 +1,21 @@
-"""IS and FID against the Sobolev exponent s or the L^p exponent p over several runs (Adler & Lunz Figs. 2, 3, 6).
+"""IS, FID, precision and recall against the Sobolev exponent s or the L^p exponent p over several runs (Adler &
+Lunz Figs. 2, 3, 6).
 
   python tools/plot_sweep.py --run_dirs=runs/s-2,runs/s-1,runs/s0,runs/s1 --x=s --output=sweep
-    -> sweep.png (two panels: IS with +-std bars, FID), sweep.csv and sweep.json (one row per run)
+    -> sweep.png (one panel per metric present: IS with +-std bars, FID, precision, recall), sweep.csv and
+       sweep.json (one row per run)
 
 Each run directory needs config.json (its space spec) and metrics.jsonl (the last evaluation is used). Runs at
 the same s or p (several seeds) are one point: their mean, with their standard deviation as the error bar.
-Without is/fid (no Inception) the classifier-feature metrics cs_<name>/fd_<name> are plotted under their own names.
+Without is/fid (no Inception) the classifier-feature metrics cs<N>_<name>/fd<N>_<name> are plotted under their own
+names.
 """
 import csv
 import io
 import json
 import math
 import os
+import re
 import statistics
 
 from absl import flags
@@ -30,13 +34,16 @@ def choose_x(rows, x="auto"):
     return varying[0] if varying else "s"
 
 
-def metric_keys(rows):
-    """(score key, distance key): is/fid, else the first cs_*/fd_* present."""
-    keys = set().union(*(r.keys() for r in rows)) if rows else set()
-    score = "is" if "is" in keys else next((k for k in sorted(keys) if k.startswith("cs_") and not k.endswith("_std")),
-                                           None)
-    dist = "fid" if "fid" in keys else next((k for k in sorted(keys) if k.startswith("fd_")), None)
-    return score, dist
+PANELS = (r"is\d", r"cs\d", r"fid\d", r"fd\d", r"pr\d.*_precision$", r"pr\d.*_recall$")  # in this order
+
+
+def metric_keys(rows) -> list:
+    """The plotted keys: for each pattern of PANELS the first matching metric (not a _std); a stand-in's cs/fd
+    only when the Inception is/fid is absent."""
+    keys = sorted(set().union(*(r.keys() for r in rows)) if rows else set())
+    chosen = [next((k for k in keys if re.match(p, k) and not k.endswith("_std")), None) for p in PANELS]
+    score, stand_in_score, dist, stand_in_dist, precision, recall = chosen
+    return [k for k in (score or stand_in_score, dist or stand_in_dist, precision, recall) if k]
 
 
 def aggregate(rows, x, key) -> list:
@@ -65,7 +72,7 @@ def write_outputs(rows, x, prefix):
     writer.writerows(rows)
     paths = {"png": f"{prefix}.png", "csv": f"{prefix}.csv", "json": f"{prefix}.json"}
     os.makedirs(os.path.dirname(os.path.abspath(prefix)), exist_ok=True)
-    panels = {key: aggregate(rows, x, key) for key in metric_keys(rows) if key}
+    panels = {key: aggregate(rows, x, key) for key in metric_keys(rows)}
     plots.sweep(panels or {"no metric": []}, paths["png"], xlabel=x, title=f"{len(rows)} runs")
     files.write_bytes_atomically(paths["csv"], table.getvalue().encode())
     files.write_bytes_atomically(paths["json"], json.dumps({"x": x, "rows": rows, "points": panels}, indent=1,

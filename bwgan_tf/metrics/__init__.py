@@ -1,4 +1,5 @@
-"""Sample quality: Inception Score, FID and KID through TF-GAN's estimators, streamed over many samples.
+"""Sample quality: Inception Score, FID and KID through TF-GAN's estimators, improved precision/recall and
+density/coverage on the same features, and TF-GAN's sliced Wasserstein distance, streamed over many samples.
 
   estimators    TF-GAN's estimators in float64 (the only module importing tensorflow_gan)
   accumulators  streaming state: running moments, split-by-split classifier score, first rows
@@ -8,14 +9,16 @@
   classifier    a small CIFAR-10 classifier (build, train, save) whose features stand in for Inception
   sampling      Sampler: generated images from stateless latents
   reference     reference statistics of real data and their cache
-  registry      the metrics by name (is, fid, kid): METRICS, register, parse_metrics, metric_labels
+  manifold      k-NN precision/recall (Kynkaanniemi et al.) and density/coverage (Naeem et al.), blocked numpy
+  swd           sliced Wasserstein distance over a Laplacian pyramid (TF-GAN, made deterministic)
+  registry      the metrics by name (is, fid, kid, pr, dc, swd) and their protocol-stating labels
   evaluator     evaluate(), resolve_extractor()
-  sets          image sets (data spec, run directory, SavedModel) and fid / kid between two of them
+  sets          image sets (data spec, run directory, SavedModel) and fid / kid / pr / dc between two of them
   sweep         sweep_table(): one row per run directory
 
-Only the standard Inception network (the FID network or TF-GAN's module) gives metrics named is/fid/kid; any
-other extractor's are named cs_<name>/fd_<name>/kd_<name>. The training callback is
-bwgan_tf.train.evaluation.EvaluationCallback.
+Labels state the protocol (fid50k, is10k, pr10k_k3_precision); only the standard Inception network (the FID network
+or TF-GAN's module) gives metrics named is/fid/kid; any other extractor's are named cs<N>_<name>, fd<N>_<name>, ...
+The training callback is bwgan_tf.train.evaluation.EvaluationCallback.
 """
 from bwgan_tf.metrics.accumulators import ClassifierScoreAccumulator, HeadAccumulator, MomentAccumulator
 from bwgan_tf.metrics.classifier import build_classifier, load_labelled_npz, save_classifier, train_classifier
@@ -42,6 +45,7 @@ from bwgan_tf.metrics.features import (
     sanitize_name,
     weights_fingerprint,
 )
+from bwgan_tf.metrics.manifold import density_coverage, precision_recall
 from bwgan_tf.metrics.reference import (
     ReferenceStats,
     check_not_degenerate,
@@ -49,15 +53,25 @@ from bwgan_tf.metrics.reference import (
     default_cache_dir,
     reference_statistics,
 )
-from bwgan_tf.metrics.registry import METRICS, Metric, metric_labels, needing_reference, parse_metrics, register
+from bwgan_tf.metrics.registry import (
+    METRICS,
+    Metric,
+    is_metric_label,
+    metric_label,
+    needing_reference,
+    parse_metrics,
+    register,
+)
 from bwgan_tf.metrics.sampling import Sampler, as_sampler
 from bwgan_tf.metrics.sets import compare, open_generator, set_statistics
+from bwgan_tf.metrics.swd import DEFAULT_SWD_SAMPLES, sliced_wasserstein
 from bwgan_tf.metrics.sweep import sweep_table
 
 __all__ = [
     "DEFAULT_KID_BLOCK_SIZE",
     "DEFAULT_KID_SAMPLES",
     "DEFAULT_SPLITS",
+    "DEFAULT_SWD_SAMPLES",
     "INCEPTION_HANDLE",
     "METRICS",
     "ClassifierScoreAccumulator",
@@ -85,7 +99,11 @@ __all__ = [
     "kernel_distance",
     "load_inception",
     "load_labelled_npz",
-    "metric_labels",
+    "density_coverage",
+    "is_metric_label",
+    "metric_label",
+    "precision_recall",
+    "sliced_wasserstein",
     "needing_reference",
     "parse_metrics",
     "random_extractor",

@@ -4,8 +4,9 @@
   so FID never holds all activations.
 - ClassifierScoreAccumulator: the Inception/classifier score split by split; only the current split's logits
   are held.
-- HeadAccumulator: the first rows (KID uses the first `kid_samples` activations of each side; generated
-  samples are i.i.d., so the first ones are a fair subset).
+- HeadAccumulator: the first rows (KID, precision/recall and density/coverage use the first `kid_samples`
+  features of each side, SWD the first images; generated samples are i.i.d., so the first ones are a fair
+  subset).
 """
 import numpy as np
 
@@ -74,18 +75,18 @@ class ClassifierScoreAccumulator:
 
 
 class HeadAccumulator:
-    """Keeps the first `max_rows` rows (float32) it is given."""
+    """Keeps the first `max_rows` rows it is given (as `dtype`)."""
 
-    def __init__(self, max_rows):
-        self.max_rows = int(max_rows)
+    def __init__(self, max_rows, dtype=np.float32):
+        self.max_rows, self.dtype = int(max_rows), dtype
         self._parts, self.count = [], 0
 
     def update(self, x):
         take = min(len(x), self.max_rows - self.count)
         if take > 0:
-            self._parts.append(np.asarray(x[:take], np.float32))
+            self._parts.append(np.asarray(x[:take], self.dtype))
             self.count += take
 
     @property
     def rows(self):
-        return np.concatenate(self._parts) if self._parts else np.zeros((0, 0), np.float32)
+        return np.concatenate(self._parts) if self._parts else np.zeros((0, 0), self.dtype)

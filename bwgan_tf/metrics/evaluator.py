@@ -4,7 +4,7 @@ import time
 import numpy as np
 
 from bwgan_tf import checks, progress
-from bwgan_tf.metrics import features, registry, sampling
+from bwgan_tf.metrics import features, registry, sampling, swd
 from bwgan_tf.metrics.estimators import DEFAULT_KID_BLOCK_SIZE, DEFAULT_KID_SAMPLES, DEFAULT_SPLITS
 from bwgan_tf.metrics.reference import check_not_degenerate, check_same_images, reference_statistics
 
@@ -31,22 +31,23 @@ def resolve_extractor(extractor=None, *, classifier=None, classifier_layer=None,
     return features.fid_extractor(precision=fid_precision)
 
 
-def evaluate(source, *, metrics=tuple(registry.METRICS), num_samples=50_000, extractor=None, reference=None,
+def evaluate(source, *, metrics=("is", "fid", "kid"), num_samples=50_000, extractor=None, reference=None,
              reference_stats=None, reference_split="train", reference_num=None, data_dir=None, batch_size=100,
              seed=0, splits=DEFAULT_SPLITS, kid_samples=DEFAULT_KID_SAMPLES, kid_block_size=DEFAULT_KID_BLOCK_SIZE,
-             cache_dir=None, latent_dim=None) -> dict:
-    """The registered metrics (default is, fid, kid) of `num_samples` generated samples, streamed batch by batch.
+             swd_samples=swd.DEFAULT_SWD_SAMPLES, cache_dir=None, latent_dim=None) -> dict:
+    """The registered metrics of `num_samples` generated samples, streamed batch by batch.
 
     Args:
       source: anything sampling.as_sampler accepts (WassersteinGAN, generator + latent_dim, SavedModel, Sampler).
-      metrics: names from registry.METRICS ('is,fid' or a sequence).
+      metrics: names from registry.METRICS ("is,fid" or a sequence; default is, fid and kid).
       extractor: a FeatureExtractor (resolve_extractor; default TF-GAN's Inception, which must be available).
       reference / reference_stats: real data (spec or batches, see reference_statistics) or
-        precomputed stats; needed for fid and kid. reference_num defaults to num_samples.
+        precomputed stats; needed for all but is. reference_num defaults to num_samples.
+      kid_samples: generated and real feature rows used by kid, pr and dc; swd_samples: images used by swd.
       cache_dir: reference-statistics cache (None: none; reference.default_cache_dir() is the shared one).
     Returns:
-      {label: value, label_std: ...} with labels from registry.metric_labels, plus num_samples, extractor,
-      reference_count and seconds.
+      {label: value} with labels from registry.metric_label (stating the protocol, e.g. fid50k, kid10k_std), plus
+      num_samples, extractor, reference_count and seconds.
     """
     start = time.perf_counter()
     metrics = registry.parse_metrics(metrics)
@@ -64,30 +65,27 @@ def evaluate(source, *, metrics=tuple(registry.METRICS), num_samples=50_000, ext
                              "reference_stats")
         reference_stats = reference_statistics(
             reference, extractor, num=reference_num or num_samples, split=reference_split, data_dir=data_dir,
-            batch_size=batch_size, kid_samples=kid_samples, cache_dir=cache_dir)
+            batch_size=batch_size, kid_samples=kid_samples, keep_images=swd_samples if "swd" in metrics else 0,
+            cache_dir=cache_dir)
     if needing:
         check_not_degenerate(reference_stats, extractor.name, "--reference")
-    settings = registry.Settings(num_samples, splits, kid_samples, kid_block_size)
+    if "swd" in metrics:
+        swd.check_reference(reference_stats.images, min(num_samples, swd_samples))
+    settings = registry.Settings(num_samples, splits, kid_samples, kid_block_size, swd_samples, seed)
     states = {name: registry.METRICS[name].state(settings) for name in metrics}
     report = progress.Progress(f"features of {num_samples} samples ({extractor.name})", num_samples)
     for images in sampler.batches(num_samples, batch_size, seed):
         if needing:
             check_same_images(tuple(images.shape[1:]), reference_stats.image_shape)
+        if "swd" in states:
+            swd.check_images(tuple(images.shape[1:]), "--metrics")
         feats, logits = extractor(images)
+        batch = registry.Batch(np.asarray(images), feats, logits)
         for state in states.values():
-            state.update(feats, logits)
+            state.update(batch)
         report.update(len(feats))
     report.done()
-    labels = registry.metric_labels(extractor)
-    result = {}
-    for name, state in states.items():
-        value = state.result(reference_stats)
-        if registry.METRICS[name].has_std:
-            result[labels[name]], result[labels[name] + "_std"] = value
-        else:
-            result[labels[name]] = value
-    # TF-GAN's KID std is NaN with a single block (<= kid_block_size samples): reported as None (JSON null)
-    result = {k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in result.items()}
+    result = registry.results(states, settings, extractor, reference_stats)
     result.update(num_samples=num_samples, extractor=extractor.name, seconds=time.perf_counter() - start)
     if reference_stats is not None:
         result["reference_count"] = reference_stats.count

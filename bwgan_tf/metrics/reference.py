@@ -1,6 +1,7 @@
-"""Reference statistics of real data: the feature mean, unbiased covariance and first KID rows, cached.
+"""Reference statistics of real data: the feature mean, unbiased covariance, first feature rows (for KID,
+precision/recall, density/coverage) and optionally first images (for SWD), cached.
 
-The cache is one .npz per (reference, split, extractor name and weights fingerprint, num, kid_samples) in
+The cache is one .npz per (reference, split, extractor name and weights fingerprint, num, kid_samples, images) in
 a folder; `default_cache_dir()` (files.cache_dir("reference"), i.e. $BWGAN_TF_CACHE/reference or
 ~/.cache/bwgan_tf/reference) is the one default, shared by tools/evaluate.py and the training callback.
 """
@@ -10,7 +11,7 @@ import os
 
 import numpy as np
 
-from bwgan_tf import checks, files, progress
+from bwgan_tf import checks, files, images, progress
 from bwgan_tf.metrics import accumulators
 from bwgan_tf.metrics.estimators import DEFAULT_KID_SAMPLES
 from bwgan_tf.metrics.features import sanitize_name
@@ -22,12 +23,14 @@ def default_cache_dir() -> str:
 
 
 class ReferenceStats:
-    """Mean [D], unbiased covariance [D, D] and the first KID rows [K, D] of a set's features, the shape (H, W, C)
-    of its images (None when unknown) and whether it came from the cache."""
+    """Mean [D], unbiased covariance [D, D] and the first rows [K, D] of a set's features, its first images as
+    uint8 (None unless kept), the shape (H, W, C) of its images (None when unknown) and whether it came from the
+    cache."""
 
-    def __init__(self, mean, cov, count, kid_features, key="", from_cache=False, image_shape=None):
+    def __init__(self, mean, cov, count, head_features, key="", from_cache=False, image_shape=None, images=None):
         self.mean, self.cov, self.count = np.asarray(mean), np.asarray(cov), int(count)
-        self.kid_features = np.asarray(kid_features, np.float32)
+        self.head_features = np.asarray(head_features, np.float32)
+        self.images = None if images is None or not len(images) else np.asarray(images, np.uint8)
         self.key, self.from_cache = key, from_cache
         self.image_shape = None if image_shape is None or not len(image_shape) else tuple(int(d) for d in image_shape)
 
@@ -85,20 +88,21 @@ def _read_cache(path, key: dict):
             if json.loads(str(cached["key"])) != key:
                 return None
             shape = cached["image_shape"] if "image_shape" in cached.files else None
-            return ReferenceStats(cached["mean"], cached["cov"], cached["count"], cached["kid_features"],
-                                  str(cached["key"]), from_cache=True, image_shape=shape)
+            return ReferenceStats(cached["mean"], cached["cov"], cached["count"], cached["head_features"],
+                                  str(cached["key"]), from_cache=True, image_shape=shape, images=cached["images"])
     except (ValueError, KeyError, OSError, EOFError):
         return None
 
 
 def _write_cache(path, stats: ReferenceStats) -> None:
     with files.atomic_path(path) as tmp:  # the temporary name keeps .npz, so np.savez adds no suffix
-        np.savez(tmp, mean=stats.mean, cov=stats.cov, count=stats.count, kid_features=stats.kid_features,
-                 key=stats.key, image_shape=np.asarray(stats.image_shape or (), np.int64))
+        np.savez(tmp, mean=stats.mean, cov=stats.cov, count=stats.count, head_features=stats.head_features,
+                 key=stats.key, image_shape=np.asarray(stats.image_shape or (), np.int64),
+                 images=stats.images if stats.images is not None else np.zeros((0,), np.uint8))
 
 
 def reference_statistics(real, extractor, *, num=50_000, split="train", data_dir=None, batch_size=100,
-                         kid_samples=DEFAULT_KID_SAMPLES, cache_dir=None, name=None,
+                         kid_samples=DEFAULT_KID_SAMPLES, keep_images=0, cache_dir=None, name=None,
                          what="--reference") -> ReferenceStats:
     """Feature statistics of real data, computed once and cached.
 
@@ -107,9 +111,10 @@ def reference_statistics(real, extractor, *, num=50_000, split="train", data_dir
         [B, H, W, C] in [-1, 1] (then `name` labels it in the cache key; without a name nothing is cached).
       extractor: a features.FeatureExtractor.
       num: number of real samples (fewer if the split is smaller; `count` says how many).
+      kid_samples: feature rows kept (KID, precision/recall and density/coverage use the first ones: keep the data
+        unsorted); keep_images: images kept as uint8 (for SWD).
       cache_dir: folder of the .npz cache (None: no cache; default_cache_dir() is the shared one), keyed by
-        reference, split, extractor name and weights fingerprint, num and kid_samples. KID uses the first
-        kid_samples real rows: keep the data unsorted.
+        reference, split, extractor name and weights fingerprint, num, kid_samples and keep_images.
       what: the flag that gave the spec `real`; the spec's errors (e.g. an empty .npz) start with it.
     """
     num = checks.integer(num, "reference_num", minimum=2)
@@ -119,12 +124,15 @@ def reference_statistics(real, extractor, *, num=50_000, split="train", data_dir
     if cache_dir and label:
         key = {"reference": label, "split": split, "extractor": extractor.name, "num": num,
                "kid_samples": int(kid_samples), "weights": getattr(extractor, "fingerprint", "")}
+        if keep_images:
+            key["images"] = int(keep_images)
         path = _cache_path(cache_dir, key)
         cached = _read_cache(path, key)
         if cached is not None:
             return cached
     batches = _real_batches(real, num, split, data_dir, batch_size, what) if is_spec else real
     moments, head, seen = accumulators.MomentAccumulator(), accumulators.HeadAccumulator(kid_samples), 0
+    kept = accumulators.HeadAccumulator(keep_images, np.uint8)
     total = num if num < 10**9 else None  # sets.ALL: every image of a data set, count unknown in advance
     shape, report = None, progress.Progress(f"features of {label or 'the reference'} ({extractor.name})", total)
     for batch in batches:
@@ -136,12 +144,14 @@ def reference_statistics(real, extractor, *, num=50_000, split="train", data_dir
         feats, _ = extractor(batch)
         moments.update(feats)
         head.update(feats)
+        if kept.count < keep_images:
+            kept.update(images.to_uint8(batch[:keep_images - kept.count]))
         seen += len(batch)
         report.update(len(batch))
     report.done()
     if seen < 2:
         raise ValueError(f"reference: {label or 'the reference'} has {seen} image(s); statistics need at least 2")
-    stats = ReferenceStats(moments.mean, moments.cov, moments.count, head.rows, image_shape=shape)
+    stats = ReferenceStats(moments.mean, moments.cov, moments.count, head.rows, image_shape=shape, images=kept.rows)
     if path:
         stats.key = json.dumps(key, sort_keys=True)
         _write_cache(path, stats)

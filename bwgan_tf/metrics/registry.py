@@ -1,16 +1,22 @@
 """The metrics by name: one registry, filled by `@register` (StyleGAN2-ADA's metrics/metric_main.py is the model).
 
 Each entry is a streaming state class: built with the evaluation's Settings, it is fed every batch of generated
-features and logits (`update`) and then computes its value from what it accumulated and the reference
-statistics (`result`). The entry says whether it needs logits or real data and whether it reports a std.
+images with their features and logits (`update(Batch)`) and then computes its values from what it accumulated and
+the reference statistics (`result`, a dict {suffix: value}).
 
-Only TF-GAN's Inception network gives metrics named is/fid/kid; with any other extractor a metric is named
-<prefix>_<extractor name> (cs_/fd_/kd_<name>), so a stand-in's numbers are never mistaken for the papers'.
+Labels state the protocol: the metric, the number of generated samples it used (fid50k, is10k, kid10k,
+pr10k_k3_precision, swd8k_32px) and, for any extractor but TF-GAN's Inception network, the extractor's name (the
+Inception-only metrics is/fid/kid become cs/fd/kd: fd10k_cifar10_classifier), so an Inception Score of 10
+splits of 1,000 samples is never read as the papers' 50k protocol, nor a stand-in's number as the papers'.
 """
 import dataclasses
+import re
+from typing import Optional
 
-from bwgan_tf import checks
-from bwgan_tf.metrics import accumulators, estimators
+import numpy as np
+
+from bwgan_tf import checks, images
+from bwgan_tf.metrics import accumulators, estimators, manifold, swd
 
 
 @dataclasses.dataclass(frozen=True)
@@ -19,37 +25,73 @@ class Settings:
 
     num_samples: int
     splits: int = estimators.DEFAULT_SPLITS
-    kid_samples: int = estimators.DEFAULT_KID_SAMPLES
+    kid_samples: int = estimators.DEFAULT_KID_SAMPLES  # generated rows kept for kid, pr and dc
     kid_block_size: int = estimators.DEFAULT_KID_BLOCK_SIZE
+    swd_samples: int = swd.DEFAULT_SWD_SAMPLES
+    seed: int = 0
+
+
+@dataclasses.dataclass(frozen=True)
+class Batch:
+    """One batch of generated samples: images [B, H, W, C] in [-1, 1], features [B, D], logits [B, K] or None."""
+
+    images: np.ndarray
+    features: np.ndarray
+    logits: Optional[np.ndarray]
 
 
 @dataclasses.dataclass(frozen=True)
 class Metric:
-    """A registered metric: `state(settings)` has update(features, logits) and result(reference_stats)."""
+    """A registered metric: `state(settings)` has update(batch) and result(reference) -> {suffix: value}."""
 
-    name: str  # its label with TF-GAN's Inception: is, fid, kid
-    prefix: str  # its label is <prefix>_<extractor name> with any other extractor
+    name: str  # its label stem with TF-GAN's Inception: is, fid, kid, pr, dc, swd
+    prefix: str  # its stem with any other extractor, followed by _<extractor name>
     needs_logits: bool
     needs_reference: bool
-    has_std: bool  # result() returns (value, std), reported as <label> and <label>_std
+    samples: str  # the Settings field capping the generated samples it uses ("" for all of them)
+    qualifier: str  # protocol detail after the count, e.g. _k3
     state: type
 
 
 METRICS: dict[str, Metric] = {}
+LABEL = re.compile(r"^(is|fid|kid|cs|fd|kd|pr|dc|swd)\d+k?(_|$)")  # what metric_label writes
 
 
-def register(name: str, *, prefix: str, needs_logits: bool = False, needs_reference: bool = False,
-             has_std: bool = False):
+def register(name: str, *, prefix: Optional[str] = None, needs_logits: bool = False, needs_reference: bool = False,
+             samples: str = "", qualifier: str = ""):
     """Class decorator adding a metric's state class to METRICS under `name`."""
 
     def decorator(state):
-        METRICS[name] = Metric(name, prefix, needs_logits, needs_reference, has_std, state)
+        METRICS[name] = Metric(name, prefix or name, needs_logits, needs_reference, samples, qualifier, state)
         return state
 
     return decorator
 
 
-@register("is", prefix="cs", needs_logits=True, has_std=True)
+def count_label(num: int) -> str:
+    """50000 -> '50k', 2500 -> '2500'."""
+    return f"{num // 1000}k" if num % 1000 == 0 else str(num)
+
+
+def metric_label(name: str, settings: Settings, extractor) -> str:
+    """The label stem of metric `name` in an evaluation with `settings` and `extractor` (see the module doc; None
+    stands for TF-GAN's Inception network)."""
+    metric = METRICS[name]
+    used = settings.num_samples
+    if metric.samples:
+        used = min(used, getattr(settings, metric.samples))
+    splits = f"_{settings.splits}splits" if name == "is" and settings.splits != estimators.DEFAULT_SPLITS else ""
+    if name == "swd" or extractor is None or extractor.is_inception:
+        return f"{name}{count_label(used)}{metric.qualifier}{splits}"
+    return f"{metric.prefix}{count_label(used)}{metric.qualifier}{splits}_{extractor.name}"
+
+
+def is_metric_label(key: str) -> bool:
+    """Whether a metrics.jsonl key is a metric's value (or its _std) as metric_label names them."""
+    return bool(LABEL.match(key))
+
+
+@register("is", prefix="cs", needs_logits=True)
 class InceptionScore:
     """Salimans et al. 2016: exp(E_x KL(p(y|x) || p(y))) on `splits` consecutive splits; mean and std over splits.
     Only the current split's logits are held."""
@@ -57,11 +99,12 @@ class InceptionScore:
     def __init__(self, settings: Settings):
         self.scores = accumulators.ClassifierScoreAccumulator(settings.num_samples, settings.splits)
 
-    def update(self, features, logits):
-        self.scores.update(logits)
+    def update(self, batch: Batch):
+        self.scores.update(batch.logits)
 
     def result(self, reference):
-        return self.scores.result()
+        mean, std = self.scores.result()
+        return {"": mean, "_std": std}
 
 
 @register("fid", prefix="fd", needs_reference=True)
@@ -72,27 +115,74 @@ class FrechetDistance:
     def __init__(self, settings: Settings):
         self.moments = accumulators.MomentAccumulator()
 
-    def update(self, features, logits):
-        self.moments.update(features)
+    def update(self, batch: Batch):
+        self.moments.update(batch.features)
 
     def result(self, reference):
-        return estimators.frechet_distance(reference.mean, reference.cov, self.moments.mean, self.moments.cov)
+        return {"": estimators.frechet_distance(reference.mean, reference.cov, self.moments.mean, self.moments.cov)}
 
 
-@register("kid", prefix="kd", needs_reference=True, has_std=True)
-class KernelDistance:
-    """Binkowski et al. 2018: TF-GAN's block estimator (cubic kernel (x.y/d + 1)^3) on the first `kid_samples`
-    activations of each side (generated samples are i.i.d., so the first ones are a fair subset)."""
+class _FeatureHead:
+    """Keeps the first `kid_samples` generated features (generated samples are i.i.d., so a fair subset)."""
 
     def __init__(self, settings: Settings):
         self.head = accumulators.HeadAccumulator(settings.kid_samples)
         self.block_size = settings.kid_block_size
 
-    def update(self, features, logits):
-        self.head.update(features)
+    def update(self, batch: Batch):
+        self.head.update(batch.features)
+
+
+@register("kid", prefix="kd", needs_reference=True, samples="kid_samples")
+class KernelDistance(_FeatureHead):
+    """Binkowski et al. 2018: TF-GAN's block estimator (cubic kernel (x.y/d + 1)^3) on the first `kid_samples`
+    features of each side."""
 
     def result(self, reference):
-        return estimators.kernel_distance(reference.kid_features, self.head.rows, max_block_size=self.block_size)
+        kid, std = estimators.kernel_distance(reference.head_features, self.head.rows, max_block_size=self.block_size)
+        return {"": kid, "_std": std}
+
+
+@register("pr", needs_reference=True, samples="kid_samples", qualifier=f"_k{manifold.PRECISION_RECALL_K}")
+class PrecisionRecall(_FeatureHead):
+    """Improved precision and recall (Kynkaanniemi et al. 2019, k = 3) of the first `kid_samples` features of
+    each side."""
+
+    def result(self, reference):
+        precision, recall = manifold.precision_recall(reference.head_features, self.head.rows)
+        return {"_precision": precision, "_recall": recall}
+
+
+@register("dc", needs_reference=True, samples="kid_samples", qualifier=f"_k{manifold.DENSITY_COVERAGE_K}")
+class DensityCoverage(_FeatureHead):
+    """Density and coverage (Naeem et al. 2020, k = 5) of the first `kid_samples` features of each side."""
+
+    def result(self, reference):
+        density, coverage = manifold.density_coverage(reference.head_features, self.head.rows)
+        return {"_density": density, "_coverage": coverage}
+
+
+@register("swd", needs_reference=True, samples="swd_samples")
+class SlicedWasserstein:
+    """Sliced Wasserstein distance over a Laplacian pyramid (Karras et al. 2018) through TF-GAN, between the first
+    `swd_samples` generated images and the reference's first real images (as uint8): one value per level and
+    their average (the real-vs-real average, the sampling floor, as _real_avg)."""
+
+    def __init__(self, settings: Settings):
+        self.head = accumulators.HeadAccumulator(settings.swd_samples, np.uint8)
+        self.seed = settings.seed
+
+    def update(self, batch: Batch):
+        self.head.update(images.to_uint8(batch.images))
+
+    def result(self, reference):
+        fake = self.head.rows
+        swd.check_reference(reference.images, len(fake))
+        levels = swd.sliced_wasserstein(reference.images[:len(fake)], fake, seed=self.seed)
+        result = {f"_{size}px": fake for size, (_, fake) in levels.items()}
+        result["_avg"] = float(np.mean([fake for _, fake in levels.values()]))
+        result["_real_avg"] = float(np.mean([real for real, _ in levels.values()]))
+        return result
 
 
 def parse_metrics(metrics) -> tuple:
@@ -108,13 +198,12 @@ def needing_reference(metrics) -> list:
     return [name for name in parse_metrics(metrics) if METRICS[name].needs_reference]
 
 
-def metric_labels(extractor) -> dict:
-    """{'is': 'is', 'fid': 'fid', 'kid': 'kid'} for TF-GAN's Inception; cs_/fd_/kd_<name> for any other."""
-    if extractor.is_inception:
-        return {name: name for name in METRICS}
-    return {name: f"{metric.prefix}_{extractor.name}" for name, metric in METRICS.items()}
-
-
-def label_prefixes() -> tuple:
-    """Prefixes of every metric label (is, fid, kid, cs_, fd_, kd_), for reading them back from metrics.jsonl."""
-    return tuple(METRICS) + tuple(f"{metric.prefix}_" for metric in METRICS.values())
+def results(states: dict, settings: Settings, extractor, reference) -> dict:
+    """{label: value} of every state's result, labelled by metric_label; non-finite values (TF-GAN's KID std of a
+    single block) become None (JSON null)."""
+    result = {}
+    for name, state in states.items():
+        stem = metric_label(name, settings, extractor)
+        for suffix, value in state.result(reference).items():
+            result[stem + suffix] = float(value) if np.isfinite(value) else None
+    return result

@@ -4,7 +4,7 @@ clean-fid). A set spec is a data spec of bwgan_tf.data (npz:PATH, folder:PATH, a
 import os
 
 from bwgan_tf import checks, files
-from bwgan_tf.metrics import estimators, registry, sampling
+from bwgan_tf.metrics import estimators, manifold, registry, sampling
 from bwgan_tf.metrics.reference import check_not_degenerate, check_same_images, reference_statistics
 
 ALL = 10**12  # "every image of the set": reference_statistics stops at the end of the split
@@ -46,20 +46,29 @@ def set_statistics(spec, extractor, *, num=None, split="train", data_dir=None, b
                                 batch_size=batch_size, kid_samples=kid_samples, cache_dir=cache_dir, what=what)
 
 
+SET_METRICS = ("fid", "kid", "pr", "dc")  # defined from two sets' feature statistics
+
+
 def compare(samples, reference, metrics, extractor, kid_block_size=estimators.DEFAULT_KID_BLOCK_SIZE) -> dict:
-    """{label: value} of fid and/or kid between two sets' statistics (labels as registry.metric_labels)."""
+    """{label: value} of fid, kid, pr and/or dc between two sets' statistics (labels as registry.metric_label,
+    with the scored set's count)."""
     names = registry.parse_metrics(metrics)
-    wrong = [name for name in names if name not in ("fid", "kid")]
+    wrong = [name for name in names if name not in SET_METRICS]
     if wrong:
-        raise ValueError(f"--metrics: between two image sets only fid and kid are defined, got {', '.join(wrong)}")
+        raise ValueError(f"--metrics: between two image sets only {', '.join(SET_METRICS)} are defined, got "
+                         f"{', '.join(wrong)}")
     check_same_images(samples.image_shape, reference.image_shape)
     check_not_degenerate(reference, extractor.name, "--reference")
-    labels = registry.metric_labels(extractor)
+    settings = registry.Settings(samples.count, kid_samples=len(samples.head_features))
+    real, fake = reference.head_features, samples.head_features
+    values = {
+        "fid": lambda: {"": estimators.frechet_distance(reference.mean, reference.cov, samples.mean, samples.cov)},
+        "kid": lambda: dict(zip(("", "_std"), estimators.kernel_distance(real, fake, max_block_size=kid_block_size))),
+        "pr": lambda: dict(zip(("_precision", "_recall"), manifold.precision_recall(real, fake))),
+        "dc": lambda: dict(zip(("_density", "_coverage"), manifold.density_coverage(real, fake))),
+    }
     result = {"num_samples": samples.count, "reference_count": reference.count, "extractor": extractor.name}
-    if "fid" in names:
-        result[labels["fid"]] = estimators.frechet_distance(reference.mean, reference.cov, samples.mean, samples.cov)
-    if "kid" in names:
-        kid, std = estimators.kernel_distance(reference.kid_features, samples.kid_features,
-                                              max_block_size=kid_block_size)
-        result[labels["kid"]], result[labels["kid"] + "_std"] = kid, (std if std == std else None)
+    for name in names:
+        stem = registry.metric_label(name, settings, extractor)
+        result.update({stem + suffix: (v if v == v else None) for suffix, v in values[name]().items()})
     return result

@@ -21,9 +21,8 @@ def _space_spec(config: dict):
 def sweep_table(run_dirs) -> list:
     """One row per run directory: its space spec, s and p, step and the last evaluation's metrics.
 
-    Metric columns are those whose names start with is/fid/kid/cs_/fd_/kd_ (registry.label_prefixes) in the
+    Metric columns are the metric labels (registry.is_metric_label: fid10k, pr10k_k3_precision, ...) in the
     last metrics.jsonl record that has any of them."""
-    prefixes = registry.label_prefixes()
     rows = []
     for run_dir in run_dirs:
         spec = _space_spec(run_dir_lib.read_config(run_dir))
@@ -33,7 +32,7 @@ def sweep_table(run_dirs) -> list:
             row["s"] = getattr(space, "s", 0.0 if hasattr(space, "p") else None)
             row["p"] = getattr(space, "p", None)
         for record in reversed(run_dir_lib.read_metrics(run_dir)):
-            found = {k: v for k, v in record.items() if k.startswith(prefixes) and isinstance(v, (int, float))}
+            found = {k: v for k, v in record.items() if registry.is_metric_label(k) and isinstance(v, (int, float))}
             if found:
                 row["step"] = record.get("step")
                 row.update(found)

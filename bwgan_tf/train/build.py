@@ -1,9 +1,11 @@
 """From a TrainConfig to a compiled WassersteinGAN, and back from a run directory's checkpoints."""
+import os
+import time
 from typing import Optional, Tuple
 
 import tensorflow as tf
 
-from bwgan_tf import data, gan, lipschitz, models
+from bwgan_tf import data, gan, lipschitz, models, sgdr
 from bwgan_tf.train import run_dir as run_dir_lib
 from bwgan_tf.train.config import TrainConfig
 
@@ -56,23 +58,29 @@ def base_lr(config: TrainConfig) -> float:
     return gan.default_lr(config.lipschitz) if config.lr is None else config.lr
 
 
+def build_generator(config: TrainConfig) -> tf.keras.Model:
+    """The config's generator, freshly initialised."""
+    generator_name, critic_name = config.architectures
+    return models.build_generator(generator_name, image_shape=data.sample_shape(config.dataset, config.image_size),
+                                  latent_dim=config.latent_dim, batch_norm=config.generator_batch_norm,
+                                  width=config.width if generator_name == critic_name else None, seed=config.seed)
+
+
 def build_model(config: TrainConfig, lr_plan: Optional[list] = None) -> gan.WassersteinGAN:
     """The compiled WassersteinGAN of a config whose lam and gamma are numbers (see resolve_lambda_gamma).
 
     lr_plan: (generator step, fraction of lr) knots of a re-planned decay (train.resume); default: linear decay to
     0 over config.steps when config.lr_decay."""
     image_shape = data.sample_shape(config.dataset, config.image_size)
-    generator_name, critic_name = config.architectures
-    generator = models.build_generator(generator_name, image_shape=image_shape, latent_dim=config.latent_dim,
-                                       width=config.width if generator_name == critic_name else None,
-                                       batch_norm=config.generator_batch_norm, seed=config.seed)
-    critic = models.build_critic(critic_name, image_shape=image_shape, width=config.width, seed=config.seed + 1,
-                                 normalization=config.critic_normalization)
+    generator = build_generator(config)
+    critic = models.build_critic(config.architectures[1], image_shape=image_shape, width=config.width,
+                                 seed=config.seed + 1, normalization=config.critic_normalization)
     strategy = lipschitz.build(config.lipschitz, space=config.space, lam=config.lam, gamma=config.gamma,
                                clip=config.clip, one_sided=config.one_sided)
     model = gan.WassersteinGAN(generator, critic, latent_dim=config.latent_dim, lipschitz=strategy,
                                n_critic=config.n_critic, ema_decay=config.ema_decay, drift=config.drift,
-                               seed=config.seed, generator_batch_factor=config.generator_batch_factor)
+                               seed=config.seed, generator_batch_factor=config.generator_batch_factor,
+                               critic_schedule=config.critic_schedule)
     optimizers = gan.paper_optimizers(config.lipschitz, lr=config.lr, n_critic=config.n_critic,
                                       decay_steps=(lr_plan or config.steps) if config.lr_decay else None,
                                       betas=(config.adam_beta1, config.adam_beta2))
@@ -91,6 +99,18 @@ def checkpoint_manager(model: Optional[gan.WassersteinGAN], run_dir: str, keep: 
 def checkpoint_step(path: str) -> int:
     """The generator step a checkpoint is named after (CheckpointManager's ckpt-<step>)."""
     return int(path.rsplit("-", 1)[1])
+
+
+def copy_checkpoint(checkpoint: str, run_dir: str) -> str:
+    """Copies a checkpoint's files byte for byte into run_dir's checkpoints as its only one; returns the copy."""
+    target = run_dir_lib.checkpoint_dir(run_dir)
+    for path in tf.io.gfile.glob(checkpoint + ".*"):
+        tf.io.gfile.copy(path, os.path.join(target, os.path.basename(path)), overwrite=True)
+    copied = os.path.join(target, os.path.basename(checkpoint))
+    now = time.time()  # CheckpointManager lists only checkpoints newer than the last preserved timestamp
+    tf.compat.v1.train.update_checkpoint_state(target, copied, all_model_checkpoint_paths=[copied],
+                                               all_model_checkpoint_timestamps=[now], last_preserved_timestamp=now - 1)
+    return copied
 
 
 def intact_checkpoint(manager: tf.train.CheckpointManager, print_fn=print) -> Optional[str]:
@@ -133,6 +153,10 @@ def load_model(run_dir: str, checkpoint: Optional[str] = None) -> Tuple[gan.Wass
 
 
 def load_generator(run_dir: str, checkpoint: Optional[str] = None) -> Tuple[tf.keras.Model, TrainConfig]:
-    """The EMA generator of a run directory (latest or given checkpoint) and the run's config."""
+    """The EMA generator of a run directory (latest or given checkpoint) and the run's config; for a finished SGDR
+    phase without a checkpoint given, the ensemble of its snapshots (train.restarts.load_ensemble)."""
+    if checkpoint is None and sgdr.is_plan(run_dir_lib.read_config(run_dir).get("lr_plan")):
+        from bwgan_tf.train import restarts  # restarts builds on this module
+        return restarts.load_ensemble(run_dir)
     model, config = load_model(run_dir, checkpoint)
     return model.ema_generator, config

@@ -8,7 +8,7 @@ import dataclasses
 import typing
 from typing import Optional, Tuple, Union
 
-from bwgan_tf import checks, lipschitz, models, spaces
+from bwgan_tf import checks, critic_schedule, lipschitz, models, spaces
 
 STRATEGIES = ("default", "mirrored", "multi_worker")
 
@@ -53,6 +53,9 @@ class TrainConfig:
     generator_batch_norm: bool = setting(True, "Batch norm in the convolutional generators.")
     # optimisation
     n_critic: int = setting(5, "Critic updates per generator update.")
+    critic_schedule: str = setting("constant", "constant: n_critic critic updates per generator step; wgan: 100 for "
+                                               "the first 25 generator steps and every 500th (official WGAN main.py).",
+                                   choices=lambda: critic_schedule.SCHEDULES)
     batch_size: int = setting(64, "Samples per critic update.")
     generator_batch_size: Optional[int] = setting(None, "Latent vectors per generator update, a multiple of "
                                                         "batch_size (default: batch_size; official codes: 128).")
@@ -198,10 +201,23 @@ def _validated(config: TrainConfig) -> dict:
     if v["critic_normalization"] == "batch" and v["lipschitz"] != "weight_clipping":
         raise ValueError("critic_normalization: batch norm in the critic is only allowed with weight clipping: a "
                          "penalty on per-sample gradients assumes samples are scored independently")
+    _check_critic_schedule(v)
     if v["eval_every"]:
         from bwgan_tf import metrics  # imports TF-GAN; only needed when evaluating
         metrics.parse_metrics(v["eval_metrics"])
     return v
+
+
+def _check_critic_schedule(v: dict) -> None:
+    checks.one_of(v["critic_schedule"], "critic_schedule", critic_schedule.SCHEDULES)
+    if v["critic_schedule"] == "constant":
+        return
+    if v["strategy"] != "default":
+        raise ValueError("critic_schedule: wgan varies the critic batches per generator step, which this package "
+                         "splits over one device only; use strategy default")
+    if v["lr_decay"] and v["lipschitz"] != "weight_clipping":
+        raise ValueError("critic_schedule: wgan needs a constant learning rate (lr_decay false): the critic's decay "
+                         "counts n_critic updates per generator step")
 
 
 # ------------------------------------------------------------------------------------------------ absl flags

@@ -12,6 +12,7 @@ import tensorflow as tf
 from bwgan_tf import checks
 from bwgan_tf import metrics as metrics_lib
 from bwgan_tf.metrics import reference as reference_lib
+from bwgan_tf.metrics import registry
 from bwgan_tf.train import run_dir as run_dir_lib
 from bwgan_tf.train.callbacks import StepCallback
 
@@ -28,7 +29,7 @@ class EvaluationCallback(StepCallback):
       reference: real-data spec for bwgan_tf.data (or reference_stats=ReferenceStats); needed for fid/kid.
       eval_every: evaluate every this many generator steps (unit="steps": model.generator_steps, one per
         train batch) or epochs (unit="epochs").
-      metrics: names from bwgan_tf.metrics.METRICS ("is", "fid", "kid").
+      metrics: names from bwgan_tf.metrics.METRICS ("is", "fid", "kid", "pr", "dc", "swd").
       num_samples: generated samples per evaluation (the papers use 50000; cheaper values during training).
       extractor / classifier / inception: the features (see metrics.resolve_extractor); default the standard
         FID network, resolved at on_train_begin (so a missing network fails before training starts).
@@ -68,7 +69,8 @@ class EvaluationCallback(StepCallback):
             self.reference_stats = metrics_lib.reference_statistics(
                 self.reference, self.extractor, num=self.reference_num or self.num_samples,
                 split=self.reference_split, data_dir=self.data_dir, batch_size=self.batch_size,
-                kid_samples=self.kid_samples, cache_dir=self.cache_dir)
+                kid_samples=self.kid_samples, cache_dir=self.cache_dir,
+                keep_images=metrics_lib.DEFAULT_SWD_SAMPLES if "swd" in self.metrics else 0)
 
     def _due(self, logs=None) -> bool:
         return not self.stopped() and self.step() != self._last_step and self.scalars(logs) is not None
@@ -110,8 +112,7 @@ class EvaluationCallback(StepCallback):
         if self._writer is None:
             self._writer = tf.summary.create_file_writer(run_dir_lib.tensorboard_dir(self.run_dir, "eval"))
         with self._writer.as_default():
-            for label in metrics_lib.metric_labels(self.extractor).values():
-                for key in (label, label + "_std"):
-                    if result.get(key) is not None:
-                        tf.summary.scalar(f"eval/{key}", result[key], step=step)
+            for key, value in result.items():
+                if registry.is_metric_label(key) and value is not None:
+                    tf.summary.scalar(f"eval/{key}", value, step=step)
             self._writer.flush()

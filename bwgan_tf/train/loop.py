@@ -5,7 +5,7 @@ import os
 
 import tensorflow as tf
 
-from bwgan_tf import data, images
+from bwgan_tf import critic_schedule, data, images
 from bwgan_tf.train import build, callbacks, cluster, hparams, interrupt, resume
 from bwgan_tf.train import run_dir as run_dir_lib
 from bwgan_tf.train.config import TrainConfig
@@ -25,9 +25,10 @@ def _policy(enabled: bool) -> str:
     return "mixed_float16" if tf.config.list_physical_devices("GPU") else "mixed_bfloat16"
 
 
-def train(config, print_fn=print) -> str:
+def train(config, print_fn=print, extra_callbacks=()) -> str:
     """Trains (or resumes) the run described by ``config`` (a TrainConfig, or a dict of its fields) and returns
-    its run directory.
+    its run directory. extra_callbacks (callbacks.StepCallback) run after the standard ones (train.restarts: the
+    SGDR snapshots).
 
     Raises ValueError for bad settings (or settings that differ from the run directory's), RunDirectoryBusy when
     another trainer holds the run directory, NonFiniteLossError when a training scalar becomes NaN/inf,
@@ -43,15 +44,15 @@ def train(config, print_fn=print) -> str:
     if worker is not None and not worker.is_chief:  # reads the run directory, writes only into a scratch one
         with worker.scratch() as scratch:
             print_fn(f"{worker}: the chief writes {run_dir}; this worker writes into {scratch} (deleted)", flush=True)
-            return _prepared(config, print_fn, worker, run_dir_lib.create(scratch))
+            return _prepared(config, print_fn, worker, run_dir_lib.create(scratch), ())
     run_dir_lib.create(run_dir)
     with run_dir_lib.locked(run_dir):
-        return _prepared(config, _also_logged(print_fn, run_dir), worker, run_dir)
+        return _prepared(config, _also_logged(print_fn, run_dir), worker, run_dir, extra_callbacks)
 
 
-def _prepared(config: TrainConfig, print_fn, worker, write_dir: str) -> str:
+def _prepared(config: TrainConfig, print_fn, worker, write_dir: str, extra_callbacks) -> str:
     """Finds the checkpoint to resume from, settles the run's config and trains; what the run writes goes to
-    write_dir (the run directory, or a non-chief worker's scratch directory)."""
+    write_dir (the run directory, or a non-chief worker's scratch directory, which gets no extra_callbacks)."""
     manager = build.checkpoint_manager(None, config.output_dir)
     checkpoint = build.intact_checkpoint(manager, print_fn)
     start = build.checkpoint_step(checkpoint) if checkpoint else 0
@@ -60,7 +61,7 @@ def _prepared(config: TrainConfig, print_fn, worker, write_dir: str) -> str:
     previous_policy = tf.keras.mixed_precision.global_policy()
     tf.keras.mixed_precision.set_global_policy(_policy(config.mixed_precision))
     try:
-        return _train(config, lr_plan, checkpoint, print_fn, worker, write_dir)
+        return _train(config, lr_plan, checkpoint, print_fn, worker, write_dir, extra_callbacks)
     finally:
         tf.keras.mixed_precision.set_global_policy(previous_policy)
 
@@ -75,7 +76,7 @@ def _also_logged(print_fn, run_dir: str):
     return both
 
 
-def _train(config: TrainConfig, lr_plan, checkpoint, print_fn, worker, write_dir) -> str:
+def _train(config: TrainConfig, lr_plan, checkpoint, print_fn, worker, write_dir, extra_callbacks) -> str:
     run_dir, chief = config.output_dir, write_dir == config.output_dir
     with (worker.strategy if worker else _distribution(config.strategy)).scope():
         model = build.build_model(config, lr_plan)
@@ -99,10 +100,14 @@ def _train(config: TrainConfig, lr_plan, checkpoint, print_fn, worker, write_dir
     if repeats:
         print_fn(repeats, flush=True)
 
-    def load(shard=(0, 1)):
-        return data.load(config.dataset, config.train_split, batch_size=config.batch_size * config.n_critic,
-                         data_dir=config.data_dir, seed=config.seed * 1_000_003, image_size=config.image_size,
-                         start_batch=start, flip=config.flip, dequantize=config.dequantize, shard=shard)
+    schedule = critic_schedule.Schedule(config.critic_schedule, config.n_critic)
+
+    def load(shard=(0, 1)):  # a worker's shard of each critic batch, grouped per generator step
+        return schedule.group(data.load(
+            config.dataset, config.train_split, batch_size=config.batch_size * schedule.batches_per_element,
+            data_dir=config.data_dir, seed=config.seed * 1_000_003, image_size=config.image_size,
+            start_batch=schedule.first_element(start), flip=config.flip, dequantize=config.dequantize, shard=shard),
+            start)
 
     dataset = worker.distribute(load, config.batch_size) if worker else load()
     with interrupt.catching_signals() as signals:
@@ -110,7 +115,7 @@ def _train(config: TrainConfig, lr_plan, checkpoint, print_fn, worker, write_dir
         saver = callbacks.CheckpointSaver(manager, config.checkpoint_every, start)
         writer = tf.summary.create_file_writer(run_dir_lib.tensorboard_dir(run_dir)) if chief else None
         logger, *others = _chief_callbacks(config, writer, start, print_fn) if chief else [None]
-        active = [c for c in (guard, logger, saver, *others) if c is not None]
+        active = [c for c in (guard, logger, saver, *others, *extra_callbacks) if c is not None]
         for callback in active:
             callback.guard = guard
         print_fn(f"training {remaining} generator steps ({config.n_critic} critic steps each, batch "

@@ -15,9 +15,11 @@ _BWGAN_DATA = dict(_PAPER, train_split="all", flip=True, dequantize=True)
 # generator is the generator).
 _WGAN_GP_CIFAR = dict(_PAPER, space="l2", lam=10.0, gamma=1.0, dequantize=True, drift=0.0, ema_decay=0.0)
 # Arjovsky et al. Algorithm 1 and the official main.py: no drift term, no weight average (ema_decay 0: the EMA
-# generator is the generator), RMSProp 5e-5 at a constant rate.
+# generator is the generator), RMSProp 5e-5 at a constant rate, 100 critic iterations for the first 25 generator
+# iterations and every 500th.
 _LSUN_WGAN = dict(dataset="lsun_bedroom", image_size=64, lipschitz="weight_clipping", clip=0.01, latent_dim=100,
-                  critic_normalization="batch", lr=5e-5, lr_decay=False, drift=0.0, ema_decay=0.0)
+                  critic_normalization="batch", lr=5e-5, lr_decay=False, drift=0.0, ema_decay=0.0,
+                  critic_schedule="wgan")
 # gan_toy.py (Gulrajani et al.): 3 x 512 ReLU MLPs, LAMBDA = .1, Adam(1e-4, beta1 0.5, beta2 0.9), batch 256,
 # 5 critic iterations, constant rate; its generator has 2-D noise (latent_dim 2 here).
 _TOY = dict(architecture="toy_mlp", width=512, latent_dim=2, space="l2", lam=0.1, gamma=1.0, batch_size=256,

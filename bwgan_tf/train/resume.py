@@ -21,6 +21,7 @@ from typing import List, Optional, Tuple
 
 import numpy as np
 
+from bwgan_tf import sgdr
 from bwgan_tf.train import build
 from bwgan_tf.train import run_dir as run_dir_lib
 from bwgan_tf.train.config import TrainConfig
@@ -107,6 +108,9 @@ def _resumed(config: TrainConfig, saved_dict: dict) -> Tuple[TrainConfig, dict]:
 
 
 def _replanned(plan: list, start: int, config: TrainConfig, print_fn) -> list:
+    if sgdr.is_plan(plan):
+        raise ValueError(f"steps: an SGDR phase runs its restarts x restart_steps generator steps (to step "
+                         f"{sgdr.snapshot_steps(plan)[-1]}); start another phase (tools/ensemble.py) to change them")
     fraction = plan_value(plan, start)
     if fraction == 0:
         raise ValueError(f"steps: the learning rate of this run has decayed to 0 by generator step {start}, so "

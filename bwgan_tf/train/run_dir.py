@@ -8,6 +8,9 @@
                    reals.png, a grid of 64 real training images
   provenance.jsonl one line per start or resume: command, host, time, versions, git commit, settings changed
   log.txt          what the runs printed
+  snapshots/       an SGDR phase only (train.restarts): restart_R/ holds the EMA generator's weights at the end of
+                   restart R
+  table4.json      an SGDR phase only: the scores of its ensemble (train.table4)
   .lock            held (flock) by the trainer writing the run directory
 """
 import contextlib
@@ -26,6 +29,8 @@ LOCK = ".lock"
 CHECKPOINTS = "checkpoints"
 TENSORBOARD = "tensorboard"
 SAMPLES = "samples"
+SNAPSHOTS = "snapshots"
+TABLE4 = "table4.json"
 
 
 class RunDirectoryBusy(RuntimeError):
@@ -143,3 +148,30 @@ def reals_path(run_dir: str) -> str:
 
 def sample_path(run_dir: str, step: int) -> str:
     return os.path.join(run_dir, SAMPLES, f"step_{step:07d}.png")
+
+
+def snapshot_path(run_dir: str, restart: int) -> str:
+    """snapshots/restart_R: the EMA generator at the end of SGDR restart R (1-based)."""
+    return os.path.join(run_dir, SNAPSHOTS, f"restart_{restart}")
+
+
+def write_snapshot(run_dir: str, restart: int, generator) -> str:
+    """Writes the generator's weights as restart R's snapshot (atomically; an existing one is kept: a resumed phase
+    reaches the same weights again) and returns its folder."""
+    path = snapshot_path(run_dir, restart)
+    if not os.path.isdir(path):
+        with files.atomic_path(path) as tmp:
+            os.makedirs(tmp)
+            generator.save_weights(os.path.join(tmp, "generator"))
+    return path
+
+
+def snapshot_weights(run_dir: str, restart: int):
+    """The weights prefix of restart R's snapshot for keras.Model.load_weights, or None when it is not written."""
+    path = snapshot_path(run_dir, restart)
+    return os.path.join(path, "generator") if os.path.isdir(path) else None
+
+
+def write_table4(run_dir: str, record: dict) -> str:
+    """table4.json: the Table 4 protocol's scores of an SGDR phase (atomically); returns its path."""
+    return files.write_json_atomically(os.path.join(run_dir, TABLE4), record)

@@ -14,26 +14,26 @@ def test_whole_path_on_generated_images_matches_direct_computation():
     real = uniform_batches()
     result = metrics.evaluate(gen, num_samples=90, extractor=extractor, reference=real, batch_size=13, splits=3,
                          kid_samples=90, kid_block_size=1024)
-    assert set(result) >= {"cs_tiny", "cs_tiny_std", "fd_tiny", "kd_tiny", "kd_tiny_std"}
-    assert not {"is", "fid", "kid"} & set(result)  # not Inception: never called IS/FID/KID
-    assert result["kd_tiny_std"] is None  # one KID block: TF-GAN's std is NaN, reported as None
+    assert set(result) >= {"cs90_3splits_tiny", "cs90_3splits_tiny_std", "fd90_tiny", "kd90_tiny", "kd90_tiny_std"}
+    assert not any(k.startswith(("is", "fid", "kid")) for k in result)  # not Inception: never called IS/FID/KID
+    assert result["kd90_tiny_std"] is None  # one KID block: TF-GAN's std is NaN, reported as None
     images = np.concatenate(list(metrics.as_sampler(gen).batches(90, 90, seed=0)))
     fake_f, fake_logits = extractor(images)
     real_f, _ = extractor(np.concatenate(real)[:90])  # reference_num defaults to num_samples
-    assert result["fd_tiny"] == pytest.approx(numpy_fid(real_f.astype(np.float64), fake_f.astype(np.float64)),
+    assert result["fd90_tiny"] == pytest.approx(numpy_fid(real_f.astype(np.float64), fake_f.astype(np.float64)),
                                               rel=1e-3)
-    assert result["cs_tiny"] == pytest.approx(numpy_is(fake_logits, 3)[0], rel=1e-4)
-    assert result["kd_tiny"] == pytest.approx(numpy_kid(real_f.astype(np.float64), fake_f.astype(np.float64)),
+    assert result["cs90_3splits_tiny"] == pytest.approx(numpy_is(fake_logits, 3)[0], rel=1e-4)
+    assert result["kd90_tiny"] == pytest.approx(numpy_kid(real_f.astype(np.float64), fake_f.astype(np.float64)),
                                               rel=1e-4, abs=1e-6)
     # the same samples however they are batched
     again = metrics.evaluate(gen, num_samples=90, extractor=extractor, reference=real, batch_size=90, splits=3,
                         kid_samples=90)
-    for key in ("cs_tiny", "fd_tiny", "kd_tiny"):
+    for key in ("cs90_3splits_tiny", "fd90_tiny", "kd90_tiny"):
         assert again[key] == pytest.approx(result[key], rel=1e-4, abs=1e-7)
     # the generator's own samples as the reference: distance ~ 0, far below the distance to uniform noise
     own = metrics.evaluate(gen, metrics="fid", num_samples=90, extractor=extractor, batch_size=30,
                       reference=list(metrics.as_sampler(gen).batches(90, 45, seed=0)))
-    assert abs(own["fd_tiny"]) < 1e-3 * result["fd_tiny"]
+    assert abs(own["fd90_tiny"]) < 1e-3 * result["fd90_tiny"]
 
 
 def test_streaming_many_small_batches_equals_one_batch():
@@ -48,7 +48,7 @@ def test_streaming_many_small_batches_equals_one_batch():
                   reference_stats=metrics.reference_statistics(uniform_batches(2, 60, seed=6), extractor))
     one = metrics.evaluate(sampler_from([images]), batch_size=120, **kwargs)
     many = metrics.evaluate(sampler_from(np.array_split(images, 40)), batch_size=3, **kwargs)
-    for key in ("cs_tiny", "cs_tiny_std", "fd_tiny", "kd_tiny"):
+    for key in ("cs120_4splits_tiny", "cs120_4splits_tiny_std", "fd120_tiny", "kd120_tiny"):
         assert many[key] == pytest.approx(one[key], rel=1e-5, abs=1e-8)
 
 
@@ -96,7 +96,7 @@ def test_reference_statistics_are_cached(tmp_path):
     second = metrics.reference_statistics(real, extractor, num=90, cache_dir=tmp_path, name="uniform")
     assert second.from_cache and len(calls) == calls_before
     np.testing.assert_array_equal(second.cov, first.cov)
-    np.testing.assert_array_equal(second.kid_features, first.kid_features)
+    np.testing.assert_array_equal(second.head_features, first.head_features)
     third = metrics.reference_statistics(real, extractor, num=80, cache_dir=tmp_path, name="uniform")
     assert not third.from_cache and len(os.listdir(tmp_path)) == 2
     # same extractor name, other weights: another cache entry

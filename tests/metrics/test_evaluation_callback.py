@@ -23,8 +23,8 @@ def test_evaluation_callback_writes_metrics_and_tensorboard(tmp_path):
               callbacks=[callback])
     records = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
     assert [r["step"] for r in records] == [3, 6, 7]  # every 3 generator steps, and at the end
-    assert all(r["event"] == "evaluation" and r["fd_tiny"] > 0 and r["cs_tiny"] >= 1.0 for r in records)
-    assert records[0]["fd_tiny"] == pytest.approx(records[1]["fd_tiny"])  # same weights, same z: same result
+    assert all(r["event"] == "evaluation" and r["fd40_tiny"] > 0 and r["cs40_2splits_tiny"] >= 1.0 for r in records)
+    assert records[0]["fd40_tiny"] == pytest.approx(records[1]["fd40_tiny"])  # same weights, same z: same result
     assert os.listdir(run_dir / "tensorboard" / "eval")
     with pytest.raises(ValueError, match="unit"):
         EvaluationCallback(run_dir, eval_every=3, unit="batches", metrics="is")

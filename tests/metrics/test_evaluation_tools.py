@@ -76,10 +76,10 @@ def test_evaluate_saved_model_with_a_classifier(project_root, exported, classifi
     report = last_json(result.stdout)
     assert report == json.loads((tmp_path / "out.json").read_text())
     assert report["extractor"] == "tiny_cifar" and report["num_samples"] == 60
-    assert 1.0 <= report["cs_tiny_cifar"] <= 10.0 and report["cs_tiny_cifar_std"] >= 0.0
-    assert not {"is", "fid", "kid"} & set(report)  # a stand-in classifier's results are never called IS/FID/KID
+    assert 1.0 <= report["cs60_3splits_tiny_cifar"] <= 10.0 and report["cs60_3splits_tiny_cifar_std"] >= 0.0
+    assert not any(k.startswith(("is", "fid", "kid")) for k in report)  # a stand-in's results are never IS/FID/KID
     if have_data:
-        assert report["fd_tiny_cifar"] > 0 and report["reference_count"] == 60
+        assert report["fd60_tiny_cifar"] > 0 and report["reference_count"] == 60
         assert len(os.listdir(tmp_path / "cache")) == 1
 
 
@@ -111,7 +111,9 @@ def test_plot_sweep_writes_png_csv_json(project_root, tmp_path):
         run = tmp_path / f"run{i}"
         run.mkdir()
         (run / "config.json").write_text(json.dumps({"space": f"sobolev:s={s},p=2,c=5"}))
-        (run / "metrics.jsonl").write_text(json.dumps({"step": 10, "is": 7.0 + s, "is_std": 0.1, "fid": fid}) + "\n")
+        record = {"step": 10, "is50k": 7.0 + s, "is50k_std": 0.1, "fid50k": fid, "pr10k_k3_precision": 0.6 + s / 10,
+                  "fd50k_clf": 3.0}  # a stand-in's distance is not plotted beside FID
+        (run / "metrics.jsonl").write_text(json.dumps(record) + "\n")
         runs.append(str(run))
     result = run_tool(project_root, "plot_sweep.py", "--run_dirs=" + ",".join(runs), f"--output={tmp_path / 'fig'}")
     assert result.returncode == 0, result.stderr[-2000:]
@@ -120,11 +122,13 @@ def test_plot_sweep_writes_png_csv_json(project_root, tmp_path):
     line = np.abs(image - [31, 119, 180]).sum(axis=-1) < 60  # matplotlib's first colour
     assert image.shape[0] > 300 and line.sum() > 200  # the curves are drawn
     saved = json.loads((tmp_path / "fig.json").read_text())
-    assert [(r["s"], r["fid"]) for r in saved["rows"]] == [(-2.0, 30.0), (-1.0, 20.0), (-1.0, 24.0), (0.0, 25.0),
+    assert [(r["s"], r["fid50k"]) for r in saved["rows"]] == [(-2.0, 30.0), (-1.0, 20.0), (-1.0, 24.0), (0.0, 25.0),
                                                             (1.0, 40.0)]
     # two seeds at s = -1: one point, their mean with their standard deviation; one run: its own IS std
-    assert saved["points"]["fid"][1] == pytest.approx([-1.0, 22.0, 8 ** 0.5])
-    assert saved["points"]["is"][0] == pytest.approx([-2.0, 5.0, 0.1]) and saved["points"]["fid"][0][2] is None
+    assert sorted(saved["points"]) == ["fid50k", "is50k", "pr10k_k3_precision"]  # one panel per metric
+    assert saved["points"]["fid50k"][1] == pytest.approx([-1.0, 22.0, 8 ** 0.5])
+    assert saved["points"]["is50k"][0] == pytest.approx([-2.0, 5.0, 0.1]) and saved["points"]["fid50k"][0][2] is None
+    assert saved["points"]["pr10k_k3_precision"][2] == pytest.approx([0.0, 0.6, None])
     assert (tmp_path / "fig.csv").read_text().splitlines()[0].startswith("run_dir,space,s,p,step")
 
 

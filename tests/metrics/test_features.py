@@ -21,7 +21,9 @@ def test_keras_extractor_from_saved_classifier(tmp_path):
     np.testing.assert_allclose(feats, tf.keras.Model(model.inputs, model.get_layer("features").output)(x), atol=1e-5)
     big, _ = extractor(tf.image.resize(x, [16, 16]))  # resized back to the model's 8 x 8 input
     assert big.shape == (6, 5)
-    assert metrics.metric_labels(extractor) == {"is": "cs_clf", "fid": "fd_clf", "kid": "kd_clf"}
+    settings = metrics.registry.Settings(50_000)
+    assert [metrics.metric_label(m, settings, extractor) for m in ("is", "fid", "kid", "pr")] == [
+        "cs50k_clf", "fd50k_clf", "kd10k_clf", "pr10k_k3_clf"]  # never IS/FID/KID: the classifier is named
     with pytest.raises(ValueError, match="layer"):
         metrics.keras_extractor(model, layer="nope")
     with pytest.raises(ValueError, match="--classifier"):
@@ -74,7 +76,9 @@ def test_inception_loads_from_folder_and_tfhub_cache(tmp_path, monkeypatch):
         assert feats.shape == (3, 2048) and logits.shape == (3, 1008)
         resized_mean = tf.reduce_mean(tf.image.resize(x, [299, 299], method="bilinear"), axis=[1, 2]).numpy()
         np.testing.assert_allclose(feats[:, :3], resized_mean, atol=1e-5)
-    assert metrics.metric_labels(extractor) == {"is": "is", "fid": "fid", "kid": "kid"}
+    settings = metrics.registry.Settings(10_000, splits=5)
+    assert [metrics.metric_label(m, settings, extractor) for m in ("is", "fid", "swd")] == [
+        "is10k_5splits", "fid10k", "swd8192"]
 
 
 def test_plain_saved_model_classifier_as_extractor(tmp_path):

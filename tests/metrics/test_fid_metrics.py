@@ -37,7 +37,7 @@ def test_fid_and_kid_use_the_fid_network_by_default_and_is_asks_for_the_tf_hub_m
         metrics.resolve_extractor(metrics="is,fid")
     extractor = metrics.resolve_extractor(metrics="fid,kid")
     assert extractor.name == "fid_inception" and extractor.is_inception and not extractor.has_logits
-    assert metrics.metric_labels(extractor)["fid"] == "fid"
+    assert metrics.metric_label("fid", metrics.registry.Settings(2500), extractor) == "fid2500"
 
 
 def test_fid_of_a_set_with_itself_is_zero_and_grows_with_pixel_noise(fid_network, real_test_images):
@@ -48,8 +48,8 @@ def test_fid_of_a_set_with_itself_is_zero_and_grows_with_pixel_noise(fid_network
     for sigma in (4.0, 25.0):  # pixel noise N(0, sigma^2) on the 0..255 scale
         noisy = np.clip(real_test_images + rng.normal(0, sigma / 127.5, real_test_images.shape), -1, 1)
         result = metrics.compare(stats_of(noisy.astype(np.float32), fid_network), clean, "fid,kid", fid_network)
-        fids.append(result["fid"])
-    same = metrics.compare(clean, clean, "fid", fid_network)["fid"]
+        fids.append(result["fid150"])
+    same = metrics.compare(clean, clean, "fid", fid_network)["fid150"]
     assert abs(same) < 1e-3 * fids[0] and 0 < fids[0] < fids[1]
 
 
@@ -101,4 +101,4 @@ def test_two_set_command_between_npz_files(project_root, tmp_path, real_test_ima
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report["num_samples"] == 60 and report["reference_count"] == 60  # all images of each set
-    assert report["fid"] > 0 and report["extractor"] == "fid_inception"
+    assert report["fid60"] > 0 and report["extractor"] == "fid_inception"

@@ -247,12 +247,12 @@ def test_training_evaluates_with_a_stand_in_classifier_and_the_tool_evaluates_th
     run_dir = train.train(config, print_fn=quiet)
     evaluations = run_dir_lib.evaluations(run_dir)
     assert evaluations and evaluations[-1]["step"] == 2
-    assert np.isfinite(evaluations[-1]["fd_tiny"]) and evaluations[-1]["fd_tiny"] > 0
-    assert "fid" not in evaluations[-1]  # a stand-in extractor's distance is never called FID
+    assert np.isfinite(evaluations[-1]["fd20_tiny"]) and evaluations[-1]["fd20_tiny"] > 0
+    assert not any(k.startswith("fid") for k in evaluations[-1])  # a stand-in's distance is never called FID
     result = subprocess.run([sys.executable, str(project_root / "tools" / "evaluate.py"), f"--run_dir={run_dir}",
                              f"--classifier={classifier}", f"--reference=npz:{cifar_subset_path}", "--metrics=fid",
                              "--num_samples=20", f"--cache_dir={tmp_path / 'cache'}"],
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads(result.stdout.strip().splitlines()[-1])
-    assert np.isfinite(report["fd_tiny"])
+    assert np.isfinite(report["fd20_tiny"])
