@@ -127,7 +127,7 @@ def test_bad_arguments_raise_value_errors(trained_run, tmp_path, kwargs, argumen
         export.export_generator(generator, str(tmp_path / "e"), **args)
 
 
-def test_export_and_sample_tools(trained_run, tmp_path, project_root):
+def test_export_and_sample_tools(trained_run, tmp_path, project_root, cifar_images):
     def tool(name, *args):
         return subprocess.run([sys.executable, str(project_root / "tools" / name), *args], capture_output=True,
                               text=True, timeout=180)
@@ -160,6 +160,19 @@ def test_export_and_sample_tools(trained_run, tmp_path, project_root):
     folder_images = data.take(f"folder:{folder}", 6, image_size=32)
     expected = np.stack([tf.io.decode_png(tf.io.read_file(str(folder / n))).numpy() for n in names])
     assert sorted(map(bytes, np.round((folder_images + 1) * 127.5).astype(np.uint8))) == sorted(map(bytes, expected))
+    # FID sees the folder exactly as the generator in process: the same FID-network features for the same latents
+    from bwgan_tf import latents, metrics
+    network, loaded = metrics.fid_extractor(), tf.saved_model.load(target)
+    z = latents.seed_latents((0, 1, 2, 3, 4, 9), int(loaded.signatures["latent"]()["latent_dim"]))
+    in_process = metrics.reference_statistics([loaded.signatures["generate"](z=z)["images"]], network, num=6,
+                                              kid_samples=6)
+    assert metrics.image_size_for(f"folder:{folder}", target) == 32  # a folder takes the generator's size
+    from_folder = metrics.set_statistics(f"folder:{folder}", network, kid_samples=6, image_size=32)
+    assert from_folder.count == 6
+    np.testing.assert_allclose(from_folder.head_features, in_process.head_features, rtol=1e-4, atol=1e-5)
+    reference = metrics.reference_statistics([cifar_images[:6]], network, num=6, kid_samples=6)
+    assert metrics.compare(from_folder, reference, "fid", network)["fid6"] == pytest.approx(
+        metrics.compare(in_process, reference, "fid", network)["fid6"], rel=1e-3)
     strip = str(tmp_path / "strip.png")
     result = tool("sample.py", f"--saved_model={target}", "--interpolate=3,9", "--frames=4", f"--png={strip}")
     assert result.returncode == 0, result.stderr[-2000:]

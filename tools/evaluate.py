@@ -42,6 +42,8 @@ flags.DEFINE_string("reference_split", "train", "Split of the real data.")
 flags.DEFINE_integer("reference_num", None, "Reference images (default: --num_samples for a generator scored "
                      "against data, else all).")
 flags.DEFINE_string("data_dir", None, "TFDS data directory for --reference.")
+flags.DEFINE_integer("image_size", None, "Side that folder:/npz images are brought to (default: a folder: set takes "
+                     "the other set's size, e.g. 32 against CIFAR-10 or a 32x32 generator; others keep their own).")
 flags.DEFINE_integer("batch_size", 100, "Images per batch through the generator and the extractor.")
 flags.DEFINE_integer("seed", 0, "Seed of the latent vectors.")
 flags.DEFINE_integer("splits", metrics.DEFAULT_SPLITS, "Splits for the Inception Score (mean and std).")
@@ -60,6 +62,8 @@ def main(argv):
         checks.integer(FLAGS.num_samples, "--num_samples", minimum=2)
     for name in ("batch_size", "splits", "kid_samples", "swd_samples"):
         checks.positive_int(getattr(FLAGS, name), f"--{name}")
+    if FLAGS.image_size is not None:
+        checks.positive_int(FLAGS.image_size, "--image_size")
     given = [f"--{name}" for name in ("samples", "run_dir", "saved_model") if getattr(FLAGS, name)]
     if len(given) != 1:
         raise cli.usage_error(f"give exactly one of --samples, --run_dir and --saved_model (got {given or 'none'})")
@@ -89,13 +93,18 @@ def main(argv):
         result = metrics.evaluate(sampler, metrics=names, num_samples=num, extractor=extractor, reference=reference,
                                   reference_split=FLAGS.reference_split, reference_num=FLAGS.reference_num,
                                   seed=FLAGS.seed, splits=FLAGS.splits, swd_samples=FLAGS.swd_samples,
-                                  cache_dir=FLAGS.cache_dir or None, **common)
+                                  cache_dir=FLAGS.cache_dir or None,
+                                  image_size=FLAGS.image_size or metrics.image_size_for(reference, spec), **common)
     else:
         samples = metrics.set_statistics(spec, extractor, num=FLAGS.num_samples, split=FLAGS.samples_split,
                                          seed=FLAGS.seed, cache_dir=FLAGS.cache_dir or None,
-                                         checkpoint=FLAGS.checkpoint, what=given[0], **common)
+                                         checkpoint=FLAGS.checkpoint, what=given[0],
+                                         image_size=FLAGS.image_size or metrics.image_size_for(spec, reference),
+                                         **common)
         real = metrics.set_statistics(reference, extractor, num=FLAGS.reference_num, split=FLAGS.reference_split,
                                       seed=FLAGS.seed + 1, cache_dir=FLAGS.cache_dir or None, what="--reference",
+                                      image_size=FLAGS.image_size or metrics.image_size_for(reference, spec,
+                                                                                            FLAGS.checkpoint),
                                       **common)
         result = metrics.compare(samples, real, names, extractor)
     result.update(samples=spec, reference=reference, seed=FLAGS.seed)

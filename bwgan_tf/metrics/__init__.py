@@ -63,7 +63,7 @@ from bwgan_tf.metrics.registry import (
     register,
 )
 from bwgan_tf.metrics.sampling import Sampler, as_sampler
-from bwgan_tf.metrics.sets import compare, open_generator, set_statistics
+from bwgan_tf.metrics.sets import compare, image_size_for, open_generator, set_statistics
 from bwgan_tf.metrics.swd import DEFAULT_SWD_SAMPLES, sliced_wasserstein
 from bwgan_tf.metrics.sweep import sweep_table
 
@@ -94,6 +94,7 @@ __all__ = [
     "evaluate",
     "frechet_distance",
     "frechet_distance_from_activations",
+    "image_size_for",
     "inception_extractor",
     "keras_extractor",
     "kernel_distance",

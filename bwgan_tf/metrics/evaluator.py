@@ -34,7 +34,7 @@ def resolve_extractor(extractor=None, *, classifier=None, classifier_layer=None,
 def evaluate(source, *, metrics=("is", "fid", "kid"), num_samples=50_000, extractor=None, reference=None,
              reference_stats=None, reference_split="train", reference_num=None, data_dir=None, batch_size=100,
              seed=0, splits=DEFAULT_SPLITS, kid_samples=DEFAULT_KID_SAMPLES, kid_block_size=DEFAULT_KID_BLOCK_SIZE,
-             swd_samples=swd.DEFAULT_SWD_SAMPLES, cache_dir=None, latent_dim=None) -> dict:
+             swd_samples=swd.DEFAULT_SWD_SAMPLES, cache_dir=None, latent_dim=None, image_size=None) -> dict:
     """The registered metrics of `num_samples` generated samples, streamed batch by batch.
 
     Args:
@@ -42,7 +42,8 @@ def evaluate(source, *, metrics=("is", "fid", "kid"), num_samples=50_000, extrac
       metrics: names from registry.METRICS ("is,fid" or a sequence; default is, fid and kid).
       extractor: a FeatureExtractor (resolve_extractor; default TF-GAN's Inception, which must be available).
       reference / reference_stats: real data (spec or batches, see reference_statistics) or
-        precomputed stats; needed for all but is. reference_num defaults to num_samples.
+        precomputed stats; needed for all but is. reference_num defaults to num_samples; image_size brings a
+        data spec's images to that side (data.load).
       kid_samples: generated and real feature rows used by kid, pr and dc; swd_samples: images used by swd.
       cache_dir: reference-statistics cache (None: none; reference.default_cache_dir() is the shared one).
     Returns:
@@ -66,7 +67,7 @@ def evaluate(source, *, metrics=("is", "fid", "kid"), num_samples=50_000, extrac
         reference_stats = reference_statistics(
             reference, extractor, num=reference_num or num_samples, split=reference_split, data_dir=data_dir,
             batch_size=batch_size, kid_samples=kid_samples, keep_images=swd_samples if "swd" in metrics else 0,
-            cache_dir=cache_dir)
+            cache_dir=cache_dir, image_size=image_size)
     if needing:
         check_not_degenerate(reference_stats, extractor.name, "--reference")
     if "swd" in metrics:

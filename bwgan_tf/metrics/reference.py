@@ -53,12 +53,12 @@ def check_not_degenerate(stats: "ReferenceStats", extractor_name: str, what: str
                          "point, so FID/KID would be near zero whatever the images; use another extractor or layer")
 
 
-def _real_batches(spec, num, split, data_dir, batch_size, what):
+def _real_batches(spec, num, split, data_dir, batch_size, what, image_size=None):
     """The first `num` images of a data spec in batches; the spec's errors start with `what` (the flag)."""
     from bwgan_tf import data  # imported here: evaluation of generated samples alone needs no data pipeline
     with checks.named(what):
         dataset = data.load(spec, split=split, batch_size=batch_size, data_dir=data_dir, repeat=False, shuffle=False,
-                            drop_remainder=False)
+                            drop_remainder=False, image_size=image_size)
     return _head(dataset, num)
 
 
@@ -103,7 +103,7 @@ def _write_cache(path, stats: ReferenceStats) -> None:
 
 def reference_statistics(real, extractor, *, num=50_000, split="train", data_dir=None, batch_size=100,
                          kid_samples=DEFAULT_KID_SAMPLES, keep_images=0, cache_dir=None, name=None,
-                         what="--reference") -> ReferenceStats:
+                         what="--reference", image_size=None) -> ReferenceStats:
     """Feature statistics of real data, computed once and cached.
 
     Args:
@@ -116,6 +116,7 @@ def reference_statistics(real, extractor, *, num=50_000, split="train", data_dir
       cache_dir: folder of the .npz cache (None: no cache; default_cache_dir() is the shared one), keyed by
         reference, split, extractor name and weights fingerprint, num, kid_samples and keep_images.
       what: the flag that gave the spec `real`; the spec's errors (e.g. an empty .npz) start with it.
+      image_size: the size a data spec's images are brought to (data.load; None: the spec's own).
     """
     num = checks.integer(num, "reference_num", minimum=2)
     is_spec = isinstance(real, str)
@@ -126,11 +127,13 @@ def reference_statistics(real, extractor, *, num=50_000, split="train", data_dir
                "kid_samples": int(kid_samples), "weights": getattr(extractor, "fingerprint", "")}
         if keep_images:
             key["images"] = int(keep_images)
+        if image_size:
+            key["image_size"] = int(image_size)
         path = _cache_path(cache_dir, key)
         cached = _read_cache(path, key)
         if cached is not None:
             return cached
-    batches = _real_batches(real, num, split, data_dir, batch_size, what) if is_spec else real
+    batches = _real_batches(real, num, split, data_dir, batch_size, what, image_size) if is_spec else real
     moments, head, seen = accumulators.MomentAccumulator(), accumulators.HeadAccumulator(kid_samples), 0
     kept = accumulators.HeadAccumulator(keep_images, np.uint8)
     total = num if num < 10**9 else None  # sets.ALL: every image of a data set, count unknown in advance

@@ -31,11 +31,23 @@ def open_generator(spec, checkpoint=None):
                      "(saved_model.pb); for a folder of images write folder:PATH")
 
 
+def image_size_for(spec, other, checkpoint=None):
+    """The side a folder set's images are brought to when compared with `other`: the other set's (a generator's
+    output or a data spec's images); None when `spec` is no folder or `other` is one too (data.load's default)."""
+    from bwgan_tf import data  # imported here: generated sets need no data pipeline
+    if not (isinstance(spec, str) and spec.startswith("folder:")) or other is None or other.startswith("folder:"):
+        return None
+    sampler = open_generator(other, checkpoint)
+    shape = next(sampler.batches(1, 1)).shape[1:] if sampler is not None else data.sample_shape(other)
+    return int(shape[0]) if len(shape) == 3 else None
+
+
 def set_statistics(spec, extractor, *, num=None, split="train", data_dir=None, batch_size=100, seed=0,
-                   kid_samples=estimators.DEFAULT_KID_SAMPLES, cache_dir=None, checkpoint=None, what="--samples"):
+                   kid_samples=estimators.DEFAULT_KID_SAMPLES, cache_dir=None, checkpoint=None, what="--samples",
+                   image_size=None):
     """ReferenceStats of a set: `num` generated samples (default 50,000) of a generator, or the first `num`
-    images (default all) of a data set, in the data's order (cached by spec like any reference). Errors in the
-    spec start with `what`, the flag that gave it."""
+    images (default all) of a data set (brought to `image_size`, see data.load), in the data's order (cached by
+    spec like any reference). Errors in the spec start with `what`, the flag that gave it."""
     with checks.named(what):
         sampler = open_generator(spec, checkpoint)
     if sampler is not None:
@@ -43,7 +55,8 @@ def set_statistics(spec, extractor, *, num=None, split="train", data_dir=None, b
         return reference_statistics(sampler.batches(num, batch_size, seed), extractor, num=num,
                                     kid_samples=kid_samples, name=None)
     return reference_statistics(spec, extractor, num=num or ALL, split=split, data_dir=data_dir,
-                                batch_size=batch_size, kid_samples=kid_samples, cache_dir=cache_dir, what=what)
+                                batch_size=batch_size, kid_samples=kid_samples, cache_dir=cache_dir, what=what,
+                                image_size=image_size)
 
 
 SET_METRICS = ("fid", "kid", "pr", "dc")  # defined from two sets' feature statistics
