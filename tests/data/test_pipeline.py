@@ -237,19 +237,23 @@ def test_folder_and_tfds_deterministic(tmp_path):
     assert not np.array_equal(first[0], other[0])
 
 
-@pytest.mark.parametrize("kind", ["npz", "folder", "toy"])
-def test_start_batch_continues_the_stream_where_a_resumed_run_left_it(kind, tmp_path):
+def _ten_images_spec(kind, tmp_path, seed):
+    """A spec of 10 random 4x4 images as an npz or a folder of PNGs, or the 8-gaussians toy."""
     from PIL import Image
-    images = np.random.default_rng(2).integers(0, 256, (10, 4, 4, 3), np.uint8)
+    images = np.random.default_rng(seed).integers(0, 256, (10, 4, 4, 3), np.uint8)
     if kind == "npz":
         np.savez(tmp_path / "a.npz", x_train=images)
-        spec = f"npz:{tmp_path / 'a.npz'}"
-    elif kind == "folder":
+        return f"npz:{tmp_path / 'a.npz'}"
+    if kind == "folder":
         for i, image in enumerate(images):
             Image.fromarray(image).save(tmp_path / f"{i}.png")
-        spec = f"folder:{tmp_path}"
-    else:
-        spec = "toy:8gaussians"
+        return f"folder:{tmp_path}"
+    return "toy:8gaussians"
+
+
+@pytest.mark.parametrize("kind", ["npz", "folder", "toy"])
+def test_start_batch_continues_the_stream_where_a_resumed_run_left_it(kind, tmp_path):
+    spec = _ten_images_spec(kind, tmp_path, seed=2)
     # batch 4 over 10 images: batches cross epoch boundaries, and start_batch=3 starts inside the second epoch
     augment = {} if kind == "toy" else dict(flip=True, dequantize=True)  # the augmentation is keyed by batch too
     stream = _first(spec, 8, batch_size=4, seed=5, image_size=4, **augment)
@@ -265,17 +269,7 @@ def test_start_batch_continues_the_stream_where_a_resumed_run_left_it(kind, tmp_
 
 @pytest.mark.parametrize("kind", ["npz", "folder", "toy"])
 def test_worker_shards_are_the_contiguous_parts_of_the_batch_one_process_loads(kind, tmp_path):
-    from PIL import Image
-    images = np.random.default_rng(4).integers(0, 256, (10, 4, 4, 3), np.uint8)
-    if kind == "npz":
-        np.savez(tmp_path / "a.npz", x_train=images)
-        spec = f"npz:{tmp_path / 'a.npz'}"
-    elif kind == "folder":
-        for i, image in enumerate(images):
-            Image.fromarray(image).save(tmp_path / f"{i}.png")
-        spec = f"folder:{tmp_path}"
-    else:
-        spec = "toy:8gaussians"
+    spec = _ten_images_spec(kind, tmp_path, seed=4)
     settings = dict(batch_size=6, seed=5, image_size=4, start_batch=2)  # batches cross epochs; a resumed stream
     settings.update({} if kind == "toy" else dict(flip=True, dequantize=True))  # drawn for the whole batch
     whole = _first(spec, 3, **settings)
