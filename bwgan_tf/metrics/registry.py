@@ -11,7 +11,7 @@ splits of 1,000 samples is never read as the papers' 50k protocol, nor a stand-i
 """
 import dataclasses
 import re
-from typing import Optional
+from typing import Callable, Optional
 
 import numpy as np
 
@@ -42,14 +42,17 @@ class Batch:
 
 @dataclasses.dataclass(frozen=True)
 class Metric:
-    """A registered metric: `state(settings)` has update(batch) and result(reference) -> {suffix: value}."""
+    """A registered metric: `state(settings)` has update(batch) and result(reference) -> {suffix: value}. A state
+    class with a static `values(reference, generated, settings)` is also defined between two sets' statistics
+    (anything with mean, cov and head_features, e.g. two ReferenceStats: sets.compare)."""
 
     name: str  # its label stem with TF-GAN's Inception: is, fid, kid, pr, dc, swd
     prefix: str  # its stem with any other extractor, followed by _<extractor name>
     needs_logits: bool
     needs_reference: bool
+    uses_features: bool  # False: computed from the images, so no extractor's name in its label
     samples: str  # the Settings field capping the generated samples it uses ("" for all of them)
-    qualifier: str  # protocol detail after the count, e.g. _k3
+    qualifier: Callable[[Settings], str]  # protocol detail after the count, e.g. _k3
     state: type
 
 
@@ -58,11 +61,12 @@ LABEL = re.compile(r"^(is|fid|kid|cs|fd|kd|pr|dc|swd)\d+k?(_|$)")  # what metric
 
 
 def register(name: str, *, prefix: Optional[str] = None, needs_logits: bool = False, needs_reference: bool = False,
-             samples: str = "", qualifier: str = ""):
+             uses_features: bool = True, samples: str = "", qualifier: Callable[[Settings], str] = lambda s: ""):
     """Class decorator adding a metric's state class to METRICS under `name`."""
 
     def decorator(state):
-        METRICS[name] = Metric(name, prefix or name, needs_logits, needs_reference, samples, qualifier, state)
+        METRICS[name] = Metric(name, prefix or name, needs_logits, needs_reference, uses_features, samples,
+                               qualifier, state)
         return state
 
     return decorator
@@ -80,10 +84,10 @@ def metric_label(name: str, settings: Settings, extractor) -> str:
     used = settings.num_samples
     if metric.samples:
         used = min(used, getattr(settings, metric.samples))
-    splits = f"_{settings.splits}splits" if name == "is" and settings.splits != estimators.DEFAULT_SPLITS else ""
-    if name == "swd" or extractor is None or extractor.is_inception:
-        return f"{name}{count_label(used)}{metric.qualifier}{splits}"
-    return f"{metric.prefix}{count_label(used)}{metric.qualifier}{splits}_{extractor.name}"
+    stem = f"{count_label(used)}{metric.qualifier(settings)}"
+    if not metric.uses_features or extractor is None or extractor.is_inception:
+        return f"{name}{stem}"
+    return f"{metric.prefix}{stem}_{extractor.name}"
 
 
 def is_metric_label(key: str) -> bool:
@@ -91,7 +95,16 @@ def is_metric_label(key: str) -> bool:
     return bool(LABEL.match(key))
 
 
-@register("is", prefix="cs", needs_logits=True)
+def labelled(stem: str, values: dict) -> dict:
+    """{stem + suffix: value}; non-finite values (TF-GAN's KID std of a single block) become None (JSON null)."""
+    return {stem + suffix: float(v) if np.isfinite(v) else None for suffix, v in values.items()}
+
+
+def _splits(settings: Settings) -> str:
+    return "" if settings.splits == estimators.DEFAULT_SPLITS else f"_{settings.splits}splits"
+
+
+@register("is", prefix="cs", needs_logits=True, qualifier=_splits)
 class InceptionScore:
     """Salimans et al. 2016: exp(E_x KL(p(y|x) || p(y))) on `splits` consecutive splits; mean and std over splits.
     Only the current split's logits are held."""
@@ -107,30 +120,48 @@ class InceptionScore:
         return {"": mean, "_std": std}
 
 
+class _FromStatistics:
+    """A state whose result is `values(reference, self, settings)`: it exposes what it accumulated as a set's
+    statistics."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+
+    def result(self, reference):
+        return self.values(reference, self, self.settings)
+
+
 @register("fid", prefix="fd", needs_reference=True)
-class FrechetDistance:
+class FrechetDistance(_FromStatistics):
     """Heusel et al. 2017: |m - m_w|^2 + Tr(C + C_w - 2 (C C_w)^(1/2)) from running float64 means and unbiased
     covariances (Chan et al. parallel update), never from all activations."""
 
     def __init__(self, settings: Settings):
+        super().__init__(settings)
         self.moments = accumulators.MomentAccumulator()
 
     def update(self, batch: Batch):
         self.moments.update(batch.features)
 
-    def result(self, reference):
-        return {"": estimators.frechet_distance(reference.mean, reference.cov, self.moments.mean, self.moments.cov)}
+    mean = property(lambda self: self.moments.mean)
+    cov = property(lambda self: self.moments.cov)
+
+    @staticmethod
+    def values(reference, generated, settings):
+        return {"": estimators.frechet_distance(reference.mean, reference.cov, generated.mean, generated.cov)}
 
 
-class _FeatureHead:
+class _FeatureHead(_FromStatistics):
     """Keeps the first `kid_samples` generated features (generated samples are i.i.d., so a fair subset)."""
 
     def __init__(self, settings: Settings):
+        super().__init__(settings)
         self.head = accumulators.HeadAccumulator(settings.kid_samples)
-        self.block_size = settings.kid_block_size
 
     def update(self, batch: Batch):
         self.head.update(batch.features)
+
+    head_features = property(lambda self: self.head.rows)
 
 
 @register("kid", prefix="kd", needs_reference=True, samples="kid_samples")
@@ -138,31 +169,37 @@ class KernelDistance(_FeatureHead):
     """Binkowski et al. 2018: TF-GAN's block estimator (cubic kernel (x.y/d + 1)^3) on the first `kid_samples`
     features of each side."""
 
-    def result(self, reference):
-        kid, std = estimators.kernel_distance(reference.head_features, self.head.rows, max_block_size=self.block_size)
+    @staticmethod
+    def values(reference, generated, settings):
+        kid, std = estimators.kernel_distance(reference.head_features, generated.head_features,
+                                              max_block_size=settings.kid_block_size)
         return {"": kid, "_std": std}
 
 
-@register("pr", needs_reference=True, samples="kid_samples", qualifier=f"_k{manifold.PRECISION_RECALL_K}")
+@register("pr", needs_reference=True, samples="kid_samples",
+          qualifier=lambda settings: f"_k{manifold.PRECISION_RECALL_K}")
 class PrecisionRecall(_FeatureHead):
     """Improved precision and recall (Kynkaanniemi et al. 2019, k = 3) of the first `kid_samples` features of
     each side."""
 
-    def result(self, reference):
-        precision, recall = manifold.precision_recall(reference.head_features, self.head.rows)
+    @staticmethod
+    def values(reference, generated, settings):
+        precision, recall = manifold.precision_recall(reference.head_features, generated.head_features)
         return {"_precision": precision, "_recall": recall}
 
 
-@register("dc", needs_reference=True, samples="kid_samples", qualifier=f"_k{manifold.DENSITY_COVERAGE_K}")
+@register("dc", needs_reference=True, samples="kid_samples",
+          qualifier=lambda settings: f"_k{manifold.DENSITY_COVERAGE_K}")
 class DensityCoverage(_FeatureHead):
     """Density and coverage (Naeem et al. 2020, k = 5) of the first `kid_samples` features of each side."""
 
-    def result(self, reference):
-        density, coverage = manifold.density_coverage(reference.head_features, self.head.rows)
+    @staticmethod
+    def values(reference, generated, settings):
+        density, coverage = manifold.density_coverage(reference.head_features, generated.head_features)
         return {"_density": density, "_coverage": coverage}
 
 
-@register("swd", needs_reference=True, samples="swd_samples")
+@register("swd", needs_reference=True, uses_features=False, samples="swd_samples")
 class SlicedWasserstein:
     """Sliced Wasserstein distance over a Laplacian pyramid (Karras et al. 2018) through TF-GAN, between the first
     `swd_samples` generated images and the reference's first real images (as uint8): one value per level and
@@ -179,9 +216,9 @@ class SlicedWasserstein:
         fake = self.head.rows
         swd.check_reference(reference.images, len(fake))
         levels = swd.sliced_wasserstein(reference.images[:len(fake)], fake, seed=self.seed)
-        result = {f"_{size}px": fake for size, (_, fake) in levels.items()}
-        result["_avg"] = float(np.mean([fake for _, fake in levels.values()]))
-        result["_real_avg"] = float(np.mean([real for real, _ in levels.values()]))
+        result = {f"_{size}px": to_fake for size, (_, to_fake) in levels.items()}
+        result["_avg"] = float(np.mean([to_fake for _, to_fake in levels.values()]))
+        result["_real_avg"] = float(np.mean([floor for floor, _ in levels.values()]))
         return result
 
 
@@ -199,11 +236,8 @@ def needing_reference(metrics) -> list:
 
 
 def results(states: dict, settings: Settings, extractor, reference) -> dict:
-    """{label: value} of every state's result, labelled by metric_label; non-finite values (TF-GAN's KID std of a
-    single block) become None (JSON null)."""
+    """{label: value} of every state's result, labelled by metric_label (see labelled)."""
     result = {}
     for name, state in states.items():
-        stem = metric_label(name, settings, extractor)
-        for suffix, value in state.result(reference).items():
-            result[stem + suffix] = float(value) if np.isfinite(value) else None
+        result.update(labelled(metric_label(name, settings, extractor), state.result(reference)))
     return result

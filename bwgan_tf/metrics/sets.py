@@ -4,7 +4,7 @@ clean-fid). A set spec is a data spec of bwgan_tf.data (npz:PATH, folder:PATH, a
 import os
 
 from bwgan_tf import checks, files
-from bwgan_tf.metrics import estimators, manifold, registry, sampling
+from bwgan_tf.metrics import estimators, registry, sampling
 from bwgan_tf.metrics.reference import check_not_degenerate, check_same_images, reference_statistics
 
 ALL = 10**12  # "every image of the set": reference_statistics stops at the end of the split
@@ -59,7 +59,7 @@ def set_statistics(spec, extractor, *, num=None, split="train", data_dir=None, b
                                 image_size=image_size)
 
 
-SET_METRICS = ("fid", "kid", "pr", "dc")  # defined from two sets' feature statistics
+SET_METRICS = tuple(name for name, m in registry.METRICS.items() if hasattr(m.state, "values"))  # fid kid pr dc
 
 
 def compare(samples, reference, metrics, extractor, kid_block_size=estimators.DEFAULT_KID_BLOCK_SIZE) -> dict:
@@ -72,16 +72,9 @@ def compare(samples, reference, metrics, extractor, kid_block_size=estimators.DE
                          f"{', '.join(wrong)}")
     check_same_images(samples.image_shape, reference.image_shape)
     check_not_degenerate(reference, extractor.name, "--reference")
-    settings = registry.Settings(samples.count, kid_samples=len(samples.head_features))
-    real, fake = reference.head_features, samples.head_features
-    values = {
-        "fid": lambda: {"": estimators.frechet_distance(reference.mean, reference.cov, samples.mean, samples.cov)},
-        "kid": lambda: dict(zip(("", "_std"), estimators.kernel_distance(real, fake, max_block_size=kid_block_size))),
-        "pr": lambda: dict(zip(("_precision", "_recall"), manifold.precision_recall(real, fake))),
-        "dc": lambda: dict(zip(("_density", "_coverage"), manifold.density_coverage(real, fake))),
-    }
+    settings = registry.Settings(samples.count, kid_samples=len(samples.head_features), kid_block_size=kid_block_size)
     result = {"num_samples": samples.count, "reference_count": reference.count, "extractor": extractor.name}
     for name in names:
-        stem = registry.metric_label(name, settings, extractor)
-        result.update({stem + suffix: (v if v == v else None) for suffix, v in values[name]().items()})
+        values = registry.METRICS[name].state.values(reference, samples, settings)
+        result.update(registry.labelled(registry.metric_label(name, settings, extractor), values))
     return result
