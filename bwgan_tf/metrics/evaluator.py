@@ -74,17 +74,18 @@ def evaluate(source, *, metrics=("is", "fid", "kid"), num_samples=50_000, extrac
         swd.check_reference(reference_stats.images, min(num_samples, swd_samples))
     settings = registry.Settings(num_samples, splits, kid_samples, kid_block_size, swd_samples, seed)
     states = {name: registry.METRICS[name].state(settings) for name in metrics}
+    featurised = any(registry.METRICS[name].uses_features for name in metrics)
     report = progress.Progress(f"features of {num_samples} samples ({extractor.name})", num_samples)
     for images in sampler.batches(num_samples, batch_size, seed):
         if needing:
             check_same_images(tuple(images.shape[1:]), reference_stats.image_shape)
         if "swd" in states:
             swd.check_images(tuple(images.shape[1:]), "--metrics")
-        feats, logits = extractor(images)
+        feats, logits = extractor(images) if featurised else (None, None)  # swd alone needs no features
         batch = registry.Batch(np.asarray(images), feats, logits)
         for state in states.values():
             state.update(batch)
-        report.update(len(feats))
+        report.update(len(images))
     report.done()
     result = registry.results(states, settings, extractor, reference_stats)
     result.update(num_samples=num_samples, extractor=extractor.name, seconds=time.perf_counter() - start)
