@@ -2,7 +2,7 @@
 
   python tools/train_classifier.py --output=cifar_classifier.keras
   python tools/evaluate.py --run_dir=runs/x --classifier=cifar_classifier.keras --metrics=fid \
-      --reference=npz:../shared/data/cifar10_subset.npz                     # reported as fd_cifar_classifier
+      --reference=npz:../shared/data/cifar10_subset.npz                     # reported as fd<N>_cifar_classifier
 
 Prints one JSON line with the test accuracy. The model is written atomically as a .keras file.
 """
@@ -20,7 +20,7 @@ DEFAULT_DATA = pathlib.Path(__file__).resolve().parents[2] / "shared" / "data" /
 FLAGS = flags.FLAGS
 flags.DEFINE_string("data", str(DEFAULT_DATA), "An .npz with x_train/y_train (and x_test/y_test) arrays.")
 flags.DEFINE_string("output", "cifar_classifier.keras", "Where to save the model (.keras); its stem names the "
-                    "metrics (fd_<stem>).")
+                    "metrics (fd<N>_<stem>).")
 flags.DEFINE_integer("epochs", 12, "Training epochs.")
 flags.DEFINE_integer("batch_size", 128, "Batch size.")
 flags.DEFINE_integer("width", 32, "Channels of the first conv stage (then x2, x4).")

@@ -2,7 +2,7 @@
 
 tools/train_classifier.py trains it on an .npz of labelled images and saves it as one .keras file; then
 features.keras_extractor (--classifier=PATH) uses its 'features' layer and logits. Its results are named
-after it (cs_/fd_/kd_<name>), never IS/FID/KID.
+after it (cs/fd/kd<N>_<name>), never IS/FID/KID.
 """
 import os
 import sys

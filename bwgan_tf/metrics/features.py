@@ -4,7 +4,7 @@ A `FeatureExtractor` maps images NHWC float32 in [-1, 1] to `(features [N, D], l
 Inception (the TF-Hub module TF-GAN uses, tensorflow/tfgan/eval/inception/1) gives 'pool_3' features
 (D = 2048, for FID/KID) and 'logits' (K = 1008, for the Inception Score), on images resized bilinearly to
 299 x 299 as TF-GAN does. Any Keras classifier (e.g. the one tools/train_classifier.py trains) can stand
-in; its results are reported under its own name, never as IS/FID/KID (see registry.metric_labels).
+in; its results are reported under its own name, never as IS/FID/KID (see registry.metric_label).
 """
 import hashlib
 import os
