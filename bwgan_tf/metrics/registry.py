@@ -5,7 +5,7 @@ images with their features and logits (`update(Batch)`) and then computes its va
 the reference statistics (`result`, a dict {suffix: value}).
 
 Labels state the protocol: the metric, the number of generated samples it used (fid50k, is10k, kid10k,
-pr10k_k3_precision, swd8k_32px) and, for any extractor but TF-GAN's Inception network, the extractor's name (the
+pr10k_k3_precision, swd8192_32px) and, for any extractor but TF-GAN's Inception network, the extractor's name (the
 Inception-only metrics is/fid/kid become cs/fd/kd: fd10k_cifar10_classifier), so an Inception Score of 10
 splits of 1,000 samples is never read as the papers' 50k protocol, nor a stand-in's number as the papers'.
 """
