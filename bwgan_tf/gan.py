@@ -18,15 +18,13 @@ Randomness: latent vectors and interpolation points are stateless draws keyed by
 global batch and sliced per replica (bwgan_tf.replicas), so runs are reproducible under XLA, resume exactly from a
 checkpoint (the counters are checkpointed), and match between one device and several.
 """
-from typing import Optional, Tuple, Union
+from typing import Union
 
 import tensorflow as tf
 
-from bwgan_tf import checks, replicas, sgdr
+from bwgan_tf import checks, latents, replicas, schedules
 from bwgan_tf import critic_schedule as critic_schedule_lib
 from bwgan_tf import lipschitz as lipschitz_lib
-
-PAPER_DECAY_STEPS = 100_000
 
 
 def _check(condition: bool, message: str) -> None:
@@ -66,7 +64,8 @@ class WassersteinGAN(tf.keras.Model):
         if isinstance(lipschitz, str):
             lipschitz = lipschitz_lib.build(lipschitz)
         _check(isinstance(lipschitz, lipschitz_lib.LipschitzStrategy),
-               f"lipschitz must be a LipschitzStrategy or one of {', '.join(lipschitz_lib.NAMES)}, got {lipschitz!r}")
+               f"lipschitz must be a LipschitzStrategy or one of {', '.join(lipschitz_lib.STRATEGIES)}, "
+               f"got {lipschitz!r}")
         self.generator = generator
         self.critic = critic
         self.latent_dim = latent_dim
@@ -92,7 +91,7 @@ class WassersteinGAN(tf.keras.Model):
         """
         kwargs.setdefault("jit_compile", tf.distribute.get_strategy().num_replicas_in_sync == 1)
         if generator_optimizer is None or critic_optimizer is None:
-            default_g, default_c = paper_optimizers(self.lipschitz.name, n_critic=self.n_critic)
+            default_g, default_c = schedules.paper_optimizers(self.lipschitz.name, n_critic=self.n_critic)
             generator_optimizer = generator_optimizer or default_g
             critic_optimizer = critic_optimizer or default_c
         super().compile(**kwargs)
@@ -208,8 +207,7 @@ class WassersteinGAN(tf.keras.Model):
     # ----------------------------------------------------------------------------------------------
     def sample(self, num: int, seed: int = 0) -> tf.Tensor:
         """num samples of the EMA generator from stateless normal latents for ``seed``."""
-        z = tf.random.stateless_normal([num, self.latent_dim], seed=[seed, 0])
-        return self.ema_generator(z, training=False)
+        return self.ema_generator(latents.for_seed(seed, num, self.latent_dim), training=False)
 
     def checkpoint_items(self) -> dict:
         """Everything a resumed run needs, for tf.train.Checkpoint(**items)."""
@@ -225,70 +223,3 @@ def _current_lr(optimizer) -> tf.Tensor:
     if isinstance(lr, tf.keras.optimizers.schedules.LearningRateSchedule):
         lr = lr(optimizer.iterations)
     return tf.cast(lr, tf.float32)
-
-
-def linear_decay(lr: float, steps: int) -> tf.keras.optimizers.schedules.LearningRateSchedule:
-    """lr decayed linearly to 0 over ``steps`` optimizer steps (Adler & Lunz 2018: 100k generator steps)."""
-    return tf.keras.optimizers.schedules.PolynomialDecay(lr, steps, end_learning_rate=0.0, power=1.0)
-
-
-class PiecewiseLinear(tf.keras.optimizers.schedules.LearningRateSchedule):
-    """lr * the piecewise-linear interpolation of (step, fraction) knots (increasing steps; the last fraction holds
-    after the last knot): a linear decay re-planned when a run is resumed with more or fewer steps."""
-
-    def __init__(self, lr: float, knots):
-        self.lr, self.knots = float(lr), [(float(step), float(fraction)) for step, fraction in knots]
-        steps = [k[0] for k in self.knots]
-        if len(steps) < 2 or any(b <= a for a, b in zip(steps, steps[1:])):
-            raise ValueError(f"knots must be 2 or more (step, fraction) pairs with increasing steps, got {knots}")
-
-    def __call__(self, step):
-        steps = tf.constant([k[0] for k in self.knots], tf.float32)
-        values = tf.constant([k[1] for k in self.knots], tf.float32)
-        t = tf.cast(step, tf.float32)
-        i = tf.clip_by_value(tf.searchsorted(steps, t[None], side="right")[0] - 1, 0, len(self.knots) - 2)
-        w = tf.clip_by_value((t - steps[i]) / (steps[i + 1] - steps[i]), 0.0, 1.0)
-        return self.lr * (values[i] + w * (values[i + 1] - values[i]))
-
-    def get_config(self):
-        return {"lr": self.lr, "knots": self.knots}
-
-
-def default_lr(lipschitz_name: str) -> float:
-    """The papers' learning rate: 5e-5 for weight clipping (Arjovsky et al. 2017), 2e-4 otherwise."""
-    return 5e-5 if lipschitz_name == "weight_clipping" else 2e-4
-
-
-def paper_optimizers(lipschitz_name: str = "gradient_penalty", lr: Optional[float] = None,
-                     decay_steps: Union[int, list, None] = PAPER_DECAY_STEPS, n_critic: int = 5,
-                     betas: Tuple[float, float] = (0.0, 0.9)) -> Tuple:
-    """(generator_optimizer, critic_optimizer) of the papers.
-
-    Penalty methods: Adam(lr 2e-4, ``betas`` (beta1 0, beta2 0.9)), lr decayed linearly to 0 over ``decay_steps``
-    generator steps (the critic's schedule counts its n_critic updates per generator step). Weight clipping:
-    RMSProp(5e-5, rho 0.99, epsilon 1e-8) (Arjovsky et al. 2017, Algorithm 1; PyTorch's defaults in main.py).
-    decay_steps None keeps the rate constant; a list of (generator step, fraction) knots is a PiecewiseLinear plan
-    ([[0, 1], [T, 0]] is the linear decay over T); a dict of sgdr.plan is cosine annealing with warm restarts.
-    """
-    checks.one_of(lipschitz_name, "lipschitz_name", lipschitz_lib.STRATEGIES)
-    rate = default_lr(lipschitz_name) if lr is None else lr
-    if lipschitz_name == "weight_clipping":  # PyTorch's RMSprop defaults, as the official main.py used them
-        return tuple(tf.keras.optimizers.RMSprop(rate, rho=0.99, epsilon=1e-8) for _ in range(2))
-    if isinstance(rate, str):
-        raise ValueError(f"lr must be a positive number, got {lr!r}")
-    checks.number(rate, "lr", positive=True)
-
-    def schedule(steps_per_generator_step):
-        if decay_steps is None:
-            return rate
-        if sgdr.is_plan(decay_steps):
-            return sgdr.WarmRestarts(rate, decay_steps["start"], decay_steps["restart_steps"], steps_per_generator_step)
-        if not isinstance(decay_steps, (list, tuple)):
-            return linear_decay(rate, decay_steps * steps_per_generator_step)
-        if len(decay_steps) == 2 and tuple(map(tuple, decay_steps)) == ((0, 1), (decay_steps[1][0], 0)):
-            return linear_decay(rate, decay_steps[1][0] * steps_per_generator_step)
-        return PiecewiseLinear(rate, [(step * steps_per_generator_step, f) for step, f in decay_steps])
-
-    beta_1, beta_2 = betas
-    return (tf.keras.optimizers.Adam(schedule(1), beta_1=beta_1, beta_2=beta_2),
-            tf.keras.optimizers.Adam(schedule(n_critic), beta_1=beta_1, beta_2=beta_2))

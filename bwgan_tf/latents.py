@@ -1,14 +1,33 @@
-"""Latent vectors by seed and paths between them (tools/sample.py: one image per seed, interpolation strips)."""
+"""The one rule from seeds to latent vectors, and paths between them.
+
+z = stateless normal [num, latent_dim] keyed by (seed, index): every sample the package draws for a user comes from
+it, so the same seed gives the same images in Python, from a run directory, from an export's serving signature and
+on the command line. ``for_seed(k, n)`` is index 0 (tools/sample.py --seed=k, the export's serving_default, the
+study's grids); image k of a seed folder is row 0 of ``for_seed(k, 1)``; evaluations draw chunks 0, 1, ... of their
+seed (metrics.sampling).
+"""
 from typing import Sequence
 
 import numpy as np
 import tensorflow as tf
 
 
-def seed_latents(seeds: Sequence[int], latent_dim: int) -> tf.Tensor:
-    """[len(seeds), latent_dim]: row i is the stateless normal keyed by (seeds[i], 0), i.e. the one sample that
+def keyed(seed, index, num, latent_dim) -> tf.Tensor:
+    """[num, latent_dim] standard normal latents keyed by (seed, index); seed and num may be tensors."""
+    seed = tf.cast(seed, tf.int64)
+    key = tf.stack([seed, tf.cast(index, tf.int64) + tf.zeros_like(seed)])
+    return tf.random.stateless_normal(tf.stack([num, latent_dim]), seed=key)
+
+
+def for_seed(seed, num, latent_dim) -> tf.Tensor:
+    """The `num` latent vectors of `seed`: keyed by (seed, 0)."""
+    return keyed(seed, 0, num, latent_dim)
+
+
+def for_seeds(seeds: Sequence[int], latent_dim: int) -> tf.Tensor:
+    """[len(seeds), latent_dim]: row i is the first latent vector of seeds[i], i.e. the one sample that
     tools/sample.py --num=1 --seed=k and the export's serving signature draw for seed k."""
-    return tf.concat([tf.random.stateless_normal([1, latent_dim], seed=[int(k), 0]) for k in seeds], axis=0)
+    return tf.concat([for_seed(int(k), 1, latent_dim) for k in seeds], axis=0)
 
 
 def slerp(a, b, t) -> np.ndarray:

@@ -1,12 +1,20 @@
-"""Keeping the critic Lipschitz: one strategy per class, chosen by name.
+"""Keeping the critic Lipschitz: one strategy per class, registered by name in STRATEGIES.
 
 A strategy tells the training step three things (see gan.WassersteinGAN):
   * ``scores(critic, real, fake)``: the critic's values (D(real), D(fake)), float32 [N] each;
   * ``penalty(critic, real, fake, rng)``: (the scalar term added to the critic loss, mean ||dD||_{B*});
   * ``after_critic_update(critic)``: a projection after each critic update (weight clipping).
 ``gamma`` scales the critic as in eq. 8 of Adler & Lunz 2018 (1 for the other methods).
+
+Each class declares its traits, which the rest of the package reads instead of comparing names:
+  uses_lambda_gamma  it takes the penalty weight lambda and the scale gamma (else they are 0 and 1)
+  allows_batch_norm  batch norm in the critic is sound (a per-sample penalty assumes independent scores)
+  optimizer          "adam" (the penalty papers) or "rmsprop" (WGAN, Algorithm 1)
+  constant_rate      its paper optimizer keeps a constant learning rate (no decay plan applies)
+  default_lr         its papers' learning rate
+and ``from_settings`` builds it from the training settings, taking the ones it uses.
 """
-from typing import Tuple, Union
+from typing import Dict, Tuple, Type, Union
 
 import tensorflow as tf
 
@@ -43,6 +51,17 @@ class LipschitzStrategy:
     name = "none"
     gamma = 1.0
     lam = 0.0
+    uses_lambda_gamma = False
+    allows_batch_norm = False
+    optimizer = "adam"
+    constant_rate = False
+    default_lr = 2e-4
+
+    @classmethod
+    def from_settings(cls, *, space, lam, gamma, clip, one_sided) -> "LipschitzStrategy":
+        """The strategy from the training settings (each class takes those it uses)."""
+        del space, lam, gamma, clip, one_sided
+        return cls()
 
     def scores(self, critic, real, fake) -> Tuple[tf.Tensor, tf.Tensor]:
         return _scores(critic, real), _scores(critic, fake)
@@ -58,6 +77,16 @@ class LipschitzStrategy:
 
 
 
+STRATEGIES: Dict[str, Type[LipschitzStrategy]] = {}
+
+
+def register(cls: Type[LipschitzStrategy]) -> Type[LipschitzStrategy]:
+    """Class decorator adding a strategy to STRATEGIES under its ``name``."""
+    STRATEGIES[cls.name] = cls
+    return cls
+
+
+@register
 class GradientPenalty(LipschitzStrategy):
     """Banach gradient penalty (Adler & Lunz 2018, eq. 8): lam * E(||dD(x_hat)||_{B*} / gamma - 1)^2.
 
@@ -66,6 +95,11 @@ class GradientPenalty(LipschitzStrategy):
     """
 
     name = "gradient_penalty"
+    uses_lambda_gamma = True
+
+    @classmethod
+    def from_settings(cls, *, space, lam, gamma, clip, one_sided):
+        return cls(space, lam, gamma, one_sided)
 
     def __init__(self, space: Union[str, spaces.Space] = "l2", lam: float = 10.0, gamma: float = 1.0,
                  one_sided: bool = False):
@@ -90,10 +124,20 @@ class GradientPenalty(LipschitzStrategy):
         return self.lam * tf.reduce_mean(tf.square(excess)), tf.reduce_mean(grad_norm)
 
 
+@register
 class WeightClipping(LipschitzStrategy):
-    """WGAN (Arjovsky et al. 2017, Algorithm 1): every critic weight clipped to [-c, c] after each update."""
+    """WGAN (Arjovsky et al. 2017, Algorithm 1): every critic weight clipped to [-c, c] after each update; RMSProp
+    5e-5 at a constant rate; batch norm in the critic as in the paper."""
 
     name = "weight_clipping"
+    allows_batch_norm = True
+    optimizer = "rmsprop"
+    constant_rate = True
+    default_lr = 5e-5
+
+    @classmethod
+    def from_settings(cls, *, space, lam, gamma, clip, one_sided):
+        return cls(clip)
 
     def __init__(self, clip: float = 0.01):
         self.clip = _positive(clip, "clip")
@@ -101,7 +145,6 @@ class WeightClipping(LipschitzStrategy):
     def after_critic_update(self, critic):
         clip = self.clip
         replicas.assign((w, lambda v: tf.clip_by_value(v, -clip, clip)) for w in critic.trainable_variables)
-
 
 
 def pairwise_costs(x, y, space: spaces.Space) -> tf.Tensor:
@@ -113,6 +156,7 @@ def pairwise_costs(x, y, space: spaces.Space) -> tf.Tensor:
     return tf.reshape(space.norm(tf.ensure_shape(flat, [None] + x.shape[1:].as_list())), [n, m])
 
 
+@register
 class CTransform(LipschitzStrategy):
     """Batch c-transform critic (Mallasto et al. 2019, eq. 5-6): the network is a potential phi on one batch and
     the other batch is scored by its c-transform phi^c(b_i) = min_j ||a_j - b_i||_B - phi(a_j); the estimate of W1 is
@@ -125,6 +169,10 @@ class CTransform(LipschitzStrategy):
     """
 
     name = "c_transform"
+
+    @classmethod
+    def from_settings(cls, *, space, lam, gamma, clip, one_sided):
+        return cls(space)
 
     def __init__(self, space: Union[str, spaces.Space] = "l2", potential_on: str = "fake"):
         self.space = spaces.parse(space)
@@ -139,6 +187,7 @@ class CTransform(LipschitzStrategy):
         return (phi_c, -phi) if self.potential_on == "fake" else (phi, -phi_c)
 
 
+@register
 class QuotientPenalty(LipschitzStrategy):
     """Lipschitz-quotient penalty (Adler & Lunz 2018, section 5, eq. 12) on paired real and fake samples:
 
@@ -146,6 +195,11 @@ class QuotientPenalty(LipschitzStrategy):
     """
 
     name = "quotient_penalty"
+    uses_lambda_gamma = True
+
+    @classmethod
+    def from_settings(cls, *, space, lam, gamma, clip, one_sided):
+        return cls(space, lam, gamma)
 
     def __init__(self, space: Union[str, spaces.Space] = "l2", lam: float = 10.0, gamma: float = 1.0):
         self.space = spaces.parse(space)
@@ -161,38 +215,8 @@ class QuotientPenalty(LipschitzStrategy):
         return self.lam * tf.reduce_mean(tf.square(excess)), tf.reduce_mean(quotient)
 
 
-
-STRATEGIES = {
-    "gradient_penalty": lambda space, lam, gamma, clip, one_sided: GradientPenalty(space, lam, gamma, one_sided),
-    "weight_clipping": lambda space, lam, gamma, clip, one_sided: WeightClipping(clip),
-    "c_transform": lambda space, lam, gamma, clip, one_sided: CTransform(space),
-    "quotient_penalty": lambda space, lam, gamma, clip, one_sided: QuotientPenalty(space, lam, gamma),
-}
-NAMES = tuple(STRATEGIES)
-
-
 def build(name: str, *, space: Union[str, spaces.Space] = "l2", lam: float = 10.0, gamma: float = 1.0,
           clip: float = 0.01, one_sided: bool = False) -> LipschitzStrategy:
     """The strategy called ``name`` (a key of STRATEGIES) with the arguments it uses."""
     checks.one_of(name, "lipschitz", STRATEGIES)
-    return STRATEGIES[name](space, lam, gamma, clip, one_sided)
-
-
-MIN_HEURISTIC_IMAGES = 2000
-
-
-def resolve_lambda_gamma(space, lam, gamma, images=None, gamma_rule: str = "paper") -> Tuple[float, float]:
-    """lam and gamma as numbers; "auto" takes the section 3.2 heuristic (E||X||_B, E||X||_B*) on real images
-    (gamma_rule "official": the official code's Sobolev gamma, spaces.gamma_space)."""
-    auto = [name for name, value in (("lam", lam), ("gamma", gamma)) if value == "auto"]
-    values = {"lam": lam, "gamma": gamma}
-    if auto:
-        if images is None or len(images) < MIN_HEURISTIC_IMAGES:
-            got = 0 if images is None else len(images)
-            flags, kind = [f"--{name}" for name in auto], "numbers" if len(auto) > 1 else "a number"
-            raise ValueError(f"{'/'.join(flags)}=auto: the section 3.2 heuristic needs at least "
-                             f"{MIN_HEURISTIC_IMAGES} real images to estimate E||X||_B, the data has {got}; give "
-                             f"{' and '.join(flags)} as {kind} (e.g. --lam=10 --gamma=1, WGAN-GP's values for l2)")
-        heuristic = dict(zip(("lam", "gamma"), spaces.heuristic_lambda_gamma(space, images, gamma_rule=gamma_rule)))
-        values.update({name: heuristic[name] for name in auto})
-    return (checks.number_or_auto(values["lam"], "lam"), checks.number_or_auto(values["gamma"], "gamma", positive=True))
+    return STRATEGIES[name].from_settings(space=space, lam=lam, gamma=gamma, clip=clip, one_sided=one_sided)

@@ -68,3 +68,20 @@ def sobolev_filter(x, s: float, c: float = 5.0) -> tf.Tensor:
     spectrum = tf.signal.fft2d(tf.complex(channels_first, tf.zeros_like(channels_first)))
     filtered = tf.math.real(tf.signal.ifft2d(spectrum * symbol))
     return tf.transpose(filtered, [0, 2, 3, 1])
+
+
+def duality_map(h: tf.Tensor, q: float) -> tf.Tensor:
+    """J_q(h) with <h, J(h)> = ||h||_q^2 and ||J(h)||_p = ||h||_q, per sample (L^q -> L^p)."""
+    rank_ones = [1] * (h.shape.rank - 1)
+    norm = tf.reshape(lp_norm(h, q), [-1] + rank_ones)
+    if math.isinf(q):  # all mass on one largest entry
+        flat = tf.reshape(h, [tf.shape(h)[0], -1])
+        first = tf.one_hot(tf.argmax(tf.abs(flat), axis=1), tf.shape(flat)[1], dtype=h.dtype)
+        return tf.reshape(first * tf.sign(flat), tf.shape(h)) * norm
+    if q == 1.0:
+        return tf.sign(h) * norm
+    m = tf.reshape(tf.reduce_max(tf.abs(h), axis=list(range(1, h.shape.rank))), [-1] + rank_ones)
+    m = tf.where(m > 0, m, tf.ones_like(m))
+    relative_norm = norm / m
+    safe = tf.where(relative_norm > 0, relative_norm, tf.ones_like(relative_norm))
+    return m * tf.sign(h) * tf.pow(tf.abs(h) / m, q - 1.0) * tf.pow(safe, 2.0 - q)

@@ -40,10 +40,6 @@ def _exponent(p, name: str = "p") -> float:
     return value
 
 
-def _finite(value, name: str) -> float:
-    return checks.number(value, name)
-
-
 def conjugate_exponent(p: float) -> float:
     """q with 1/p + 1/q = 1 (1 <-> inf), computed on the nearest simple fraction so that q's q is p."""
     p = _exponent(p)
@@ -63,7 +59,6 @@ def _fmt(value: float) -> str:
     return repr(float(value))
 
 
-# ------------------------------ Spaces
 class Space:
     """A Banach space of samples: ``norm``, ``dual`` and a spec string (``str``)."""
 
@@ -79,6 +74,9 @@ class Space:
 
     def __str__(self) -> str:
         return self.spec()
+
+    # (s, p) of W^{s,p}, L^p being s = 0: the axes of the paper's sweeps (Figs. 2, 3, 6); None for other spaces
+    sweep_axes = property(lambda self: (None, None))
 
 
 @dataclasses.dataclass(frozen=True, eq=True, repr=True)
@@ -101,6 +99,8 @@ class Lp(Space):
     def spec(self) -> str:
         return f"lp:p={_fmt(self.p)}"
 
+    sweep_axes = property(lambda self: (0.0, self.p))
+
 
 @dataclasses.dataclass(frozen=True, eq=True, repr=True)
 class Sobolev(Space):
@@ -114,9 +114,9 @@ class Sobolev(Space):
     c: float = 5.0
 
     def __post_init__(self):
-        object.__setattr__(self, "s", _finite(self.s, "s"))
+        object.__setattr__(self, "s", checks.number(self.s, "s"))
         object.__setattr__(self, "p", _exponent(self.p, "p"))
-        c = _finite(self.c, "c")
+        c = checks.number(self.c, "c")
         if c <= 0:
             raise ValueError(f"c must be a positive finite number, got {self.c!r}")
         object.__setattr__(self, "c", c)
@@ -131,6 +131,8 @@ class Sobolev(Space):
 
     def spec(self) -> str:
         return f"sobolev:s={_fmt(self.s)},p={_fmt(self.p)},c={_fmt(self.c)}"
+
+    sweep_axes = property(lambda self: (self.s, self.p))
 
 
 @dataclasses.dataclass(frozen=True, eq=True, repr=True)
@@ -147,13 +149,10 @@ class Weighted(Space):
     def __post_init__(self):
         if not isinstance(self.base, Space):
             raise ValueError(f"base must be a Space, got {self.base!r}")
-        weights = self.weights
-        if isinstance(weights, (int, float, np.integer, np.floating)):
-            weights = (weights,)
         try:
-            weights = tuple(float(w) for w in weights)
+            weights = tuple(float(w) for w in np.atleast_1d(np.asarray(self.weights, dtype=object)))
         except (TypeError, ValueError):
-            raise ValueError(f"weights must be positive finite numbers, got {self.weights!r}") from None
+            weights = ()
         if not weights or not all(math.isfinite(w) and w > 0 for w in weights):
             raise ValueError(f"weights must be positive finite numbers, got {self.weights!r}")
         object.__setattr__(self, "weights", weights)
@@ -162,9 +161,8 @@ class Weighted(Space):
         """A x: multiplies the last (channel) axis by the weights."""
         x = norms.as_float_images(x, (2, 4), "[N, D] vectors or [N, H, W, C] images")
         if len(self.weights) not in (1, x.shape[-1]):
-            raise ValueError(
-                f"weights must have 1 or {x.shape[-1]} entries for inputs with {x.shape[-1]} channels, "
-                f"got {len(self.weights)}")
+            raise ValueError(f"weights must have 1 or {x.shape[-1]} entries for inputs with {x.shape[-1]} channels, "
+                             f"got {len(self.weights)}")
         return x * tf.constant(self.weights, tf.float32)
 
     def norm(self, x) -> tf.Tensor:
@@ -200,8 +198,8 @@ class Product(Space):
         except (TypeError, ValueError):
             raise ValueError(f"groups must be positive channel counts, got {self.groups!r}") from None
         if len(groups) != len(spaces) or any(g < 1 for g in groups):
-            raise ValueError(
-                f"groups must give a positive channel count for each of the {len(spaces)} spaces, got {self.groups!r}")
+            raise ValueError(f"groups must give a positive channel count for each of the {len(spaces)} spaces, "
+                             f"got {self.groups!r}")
         object.__setattr__(self, "spaces", spaces)
         object.__setattr__(self, "groups", groups)
         object.__setattr__(self, "p", _exponent(self.p, "p"))
@@ -223,24 +221,6 @@ class Product(Space):
         return head + ":" + ";".join(s.spec() for s in self.spaces)
 
 
-# ------------------------------ The Frechet derivative as a direction in B
-def _duality_map(h: tf.Tensor, q: float) -> tf.Tensor:
-    """J_q(h) with <h, J(h)> = ||h||_q^2 and ||J(h)||_p = ||h||_q, per sample (L^q -> L^p)."""
-    rank_ones = [1] * (h.shape.rank - 1)
-    norm = tf.reshape(norms.lp_norm(h, q), [-1] + rank_ones)
-    if math.isinf(q):  # all mass on one largest entry
-        flat = tf.reshape(h, [tf.shape(h)[0], -1])
-        first = tf.one_hot(tf.argmax(tf.abs(flat), axis=1), tf.shape(flat)[1], dtype=h.dtype)
-        return tf.reshape(first * tf.sign(flat), tf.shape(h)) * norm
-    if q == 1.0:
-        return tf.sign(h) * norm
-    m = tf.reshape(tf.reduce_max(tf.abs(h), axis=list(range(1, h.shape.rank))), [-1] + rank_ones)
-    m = tf.where(m > 0, m, tf.ones_like(m))
-    relative_norm = norm / m
-    safe = tf.where(relative_norm > 0, relative_norm, tf.ones_like(relative_norm))
-    return m * tf.sign(h) * tf.pow(tf.abs(h) / m, q - 1.0) * tf.pow(safe, 2.0 - q)
-
-
 def dual_representation(space: Space, g) -> tf.Tensor:
     """The direction x in B that the Frechet derivative g in B* points along (Adler & Lunz 2018, Figs. 8-14).
 
@@ -250,10 +230,10 @@ def dual_representation(space: Space, g) -> tf.Tensor:
     """
     q = conjugate_exponent(space.p) if isinstance(space, (Lp, Sobolev)) else None
     if isinstance(space, Lp):
-        return _duality_map(norms.as_float_images(g, (2, 4), "[N, D] or [N, H, W, C]"), q)
+        return norms.duality_map(norms.as_float_images(g, (2, 4), "[N, D] or [N, H, W, C]"), q)
     if isinstance(space, Sobolev):
         h = sobolev_filter(g, -space.s, space.c)
-        return sobolev_filter(_duality_map(h, q), -space.s, space.c)
+        return sobolev_filter(norms.duality_map(h, q), -space.s, space.c)
     raise ValueError(f"space must be an Lp or Sobolev space for dual_representation, got {space}")
 
 
@@ -318,45 +298,3 @@ def parse(spec: Union[str, Space]) -> Space:
             raise ValueError(f"space spec {spec!r}: nested products are not supported")
         return Product(tuple(parse(f) for f in factors.split(";")), groups, _exponent(params.get("p", 2.0)))
     raise ValueError(f"unknown space spec {spec!r}; known: {', '.join(KNOWN_SPECS)}")
-
-
-# ------------------------------ Parameter heuristic
-GAMMA_RULES = ("paper", "official")
-
-
-def gamma_space(space: Space, rule: str = "paper") -> Space:
-    """The space whose mean norm over real images is gamma: B* (the paper, section 3.2), or for W^{s,p} under the
-    official code's convention (adler-j/bwgan filters with +s for gamma too) W^{s,q}, so gamma = lambda for p = 2."""
-    if rule not in GAMMA_RULES:
-        raise ValueError(f"gamma_rule must be one of {', '.join(GAMMA_RULES)}, got {rule!r}")
-    if rule == "official" and isinstance(space, Sobolev):
-        return Sobolev(space.s, conjugate_exponent(space.p), space.c)
-    return space.dual
-
-
-def heuristic_lambda_gamma(space: Union[str, Space], images, batch_size: int = 500,
-                           gamma_rule: str = "paper") -> Tuple[float, float]:
-    """(lambda, gamma) = (E ||X||_B, E ||X||_{B*}) over real images (Adler & Lunz 2018, section 3.2).
-
-    Args:
-      space: a Space or spec.
-      images: array or tensor [N, H, W, C] (or [N, D]) of real samples scaled to [-1, 1].
-      batch_size: samples per norm evaluation, to bound memory.
-      gamma_rule: "paper", or "official" for the official code's Sobolev gamma (see gamma_space).
-    Returns:
-      (lambda, gamma) as Python floats.
-    """
-    space = parse(space)
-    dual = gamma_space(space, gamma_rule)
-    images = np.asarray(images) if not isinstance(images, tf.Tensor) else images
-    n = int(images.shape[0])
-    if n == 0:
-        raise ValueError("images must hold at least one sample")
-    if int(batch_size) < 1:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
-    total_primal, total_dual = 0.0, 0.0
-    for start in range(0, n, batch_size):
-        chunk = images[start:start + batch_size]
-        total_primal += float(tf.reduce_sum(tf.cast(space.norm(chunk), tf.float64)))
-        total_dual += float(tf.reduce_sum(tf.cast(dual.norm(chunk), tf.float64)))
-    return total_primal / n, total_dual / n

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from bwgan_tf import cli
+from bwgan_tf.io import cli
 
 POINTER = "Pass --helpshort or --helpfull to see help on flags."
 

@@ -22,7 +22,7 @@ def test_slerp_follows_the_great_circle():
 
 
 def test_seed_latents_are_the_single_sample_of_each_seed():
-    z = latents.seed_latents([5, 0, 5], 7).numpy()
+    z = latents.for_seeds([5, 0, 5], 7).numpy()
     np.testing.assert_array_equal(z[0], tf.random.stateless_normal([1, 7], seed=[5, 0]).numpy()[0])
     np.testing.assert_array_equal(z[0], z[2])
     assert z.shape == (3, 7) and not np.array_equal(z[0], z[1])

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from bwgan_tf import lipschitz, spaces
+from bwgan_tf import lipschitz, parameters, spaces
 
 
 def linear_critic(shape, seed=0):
@@ -154,10 +154,10 @@ def test_weight_clipping_projects_every_weight():
 
 
 def test_resolve_lambda_gamma_auto_uses_the_section_3_2_heuristic(cifar_images):
-    lam, gamma = lipschitz.resolve_lambda_gamma("lp:p=4", "auto", "auto", cifar_images[:2000])
-    expected = spaces.heuristic_lambda_gamma("lp:p=4", cifar_images[:2000])
+    lam, gamma = parameters.resolve_lambda_gamma("lp:p=4", "auto", "auto", cifar_images[:2000])
+    expected = parameters.heuristic_lambda_gamma("lp:p=4", cifar_images[:2000])
     assert (lam, gamma) == pytest.approx(expected)
-    assert lipschitz.resolve_lambda_gamma("l2", 10, "1.5") == (10.0, 1.5)
+    assert parameters.resolve_lambda_gamma("l2", 10, "1.5") == (10.0, 1.5)
 
 
 @pytest.mark.parametrize("make,argument", [
@@ -166,11 +166,30 @@ def test_resolve_lambda_gamma_auto_uses_the_section_3_2_heuristic(cifar_images):
     (lambda: lipschitz.GradientPenalty("l2", gamma=0), "gamma"),
     (lambda: lipschitz.WeightClipping(0), "clip"),
     (lambda: lipschitz.GradientPenalty("l3"), "space spec"),
-    (lambda: lipschitz.resolve_lambda_gamma("l2", "auto", 1.0, np.zeros((10, 2))),
+    (lambda: parameters.resolve_lambda_gamma("l2", "auto", 1.0, np.zeros((10, 2))),
      r"^--lam=auto: .* at least 2000 .* has 10; give --lam as a number"),
-    (lambda: lipschitz.resolve_lambda_gamma("l2", "auto", "auto", None), "give --lam and --gamma as numbers"),
-    (lambda: lipschitz.resolve_lambda_gamma("l2", "big", 1.0), "lam must be"),
+    (lambda: parameters.resolve_lambda_gamma("l2", "auto", "auto", None), "give --lam and --gamma as numbers"),
+    (lambda: parameters.resolve_lambda_gamma("l2", "big", 1.0), "lam must be"),
 ])
 def test_bad_arguments_raise_value_errors_naming_them(make, argument):
     with pytest.raises(ValueError, match=argument):
         make()
+
+
+@pytest.mark.parametrize("name", sorted(lipschitz.STRATEGIES))
+def test_every_registered_strategy_declares_its_traits_and_is_built_from_settings(name):
+    cls = lipschitz.STRATEGIES[name]
+    strategy = lipschitz.build(name, space="lp:p=3", lam=2.0, gamma=4.0, clip=0.05, one_sided=False)
+    assert type(strategy) is cls and strategy.name == name
+    assert cls.optimizer in ("adam", "rmsprop") and cls.default_lr > 0
+    assert isinstance(cls.uses_lambda_gamma, bool) and isinstance(cls.allows_batch_norm, bool)
+    # a strategy that uses lambda and gamma keeps the given ones; the others are the neutral 0 and 1
+    assert (strategy.lam, strategy.gamma) == ((2.0, 4.0) if cls.uses_lambda_gamma else (0.0, 1.0))
+    from bwgan_tf import train
+    settings = dict(dataset="toy:8gaussians", architecture="toy_mlp", lipschitz=name, critic_normalization="batch",
+                    lam=1.0, gamma=1.0)
+    if cls.allows_batch_norm:
+        assert train.make_config(**settings).critic_normalization == "batch"
+    else:
+        with pytest.raises(ValueError, match="^critic_normalization: batch norm in the critic is only allowed"):
+            train.make_config(**settings)

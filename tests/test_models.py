@@ -10,6 +10,11 @@ TINY = [("resnet", (32, 32, 3), 8), ("resnet", (64, 64, 3), 8), ("dcgan", (64, 6
         ("mlp", (16, 16, 3), 16), ("toy_mlp", (2,), 16)]
 
 
+def test_every_registered_architecture_has_a_tiny_case():
+    """A new entry of models.ARCHITECTURES fails here until it has a tiny case, which the shape tests then run."""
+    assert {architecture for architecture, _, _ in TINY} == set(models.ARCHITECTURES)
+
+
 @pytest.mark.parametrize("architecture,shape,width", TINY)
 def test_generators_and_critics_have_the_documented_shapes_and_ranges(architecture, shape, width):
     generator = models.build_generator(architecture, image_shape=shape, latent_dim=16, width=width)

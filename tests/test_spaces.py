@@ -7,7 +7,7 @@ import pytest
 import scipy.optimize
 import tensorflow as tf
 
-from bwgan_tf import spaces
+from bwgan_tf import parameters, spaces
 from bwgan_tf.spaces import Lp, Product, Sobolev, Weighted
 
 EXPONENTS = [1.0, 1.1, 1.5, 2.0, 3.0, 10.0, math.inf]
@@ -243,7 +243,7 @@ def test_parse_accepts_the_documented_specs():
     (lambda: Lp(2).norm(np.zeros((2, 3, 3), np.float32)), "rank"),
     (lambda: Lp(2).norm(np.zeros((2, 3, 3, 1), np.uint8)), "floating"),
     (lambda: Sobolev(1.0).norm(np.zeros((2, 3), np.float32)), "rank"),
-    (lambda: spaces.heuristic_lambda_gamma("l2", np.zeros((0, 2), np.float32)), "images"),
+    (lambda: parameters.heuristic_lambda_gamma("l2", np.zeros((0, 2), np.float32)), "images"),
 ])
 def test_bad_input_raises_value_error_naming_the_argument(make, argument):
     with pytest.raises(ValueError, match=argument):
@@ -306,17 +306,17 @@ def test_norm_runs_inside_an_xla_compiled_function(rng):
 # Section 3.2 parameter heuristic
 # ------------------------------------------------------------------------------------------------
 def test_heuristic_lambda_is_about_27_for_cifar10_in_l2(cifar_images):
-    lam, gamma = spaces.heuristic_lambda_gamma("l2", cifar_images)
+    lam, gamma = parameters.heuristic_lambda_gamma("l2", cifar_images)
     assert 26.0 < lam < 28.5, lam  # Adler & Lunz 2018, section 3.2: lambda ~ 27
     assert gamma == pytest.approx(lam)  # l2 is self-dual
 
 
 def test_heuristic_uses_the_dual_norm_for_gamma(cifar_images):
     images = cifar_images[:300]
-    lam, gamma = spaces.heuristic_lambda_gamma("sobolev:s=-1.5,p=2", images, batch_size=128)
+    lam, gamma = parameters.heuristic_lambda_gamma("sobolev:s=-1.5,p=2", images, batch_size=128)
     assert lam == pytest.approx(np_sobolev(images, -1.5, 2.0).mean(), rel=1e-4)
     assert gamma == pytest.approx(np_sobolev(images, 1.5, 2.0).mean(), rel=1e-4)
-    lam10, gamma10 = spaces.heuristic_lambda_gamma("lp:p=10", images)
+    lam10, gamma10 = parameters.heuristic_lambda_gamma("lp:p=10", images)
     assert lam10 == pytest.approx(np_lp(images, 10).mean(), rel=1e-4)
     assert gamma10 == pytest.approx(np_lp(images, 10 / 9).mean(), rel=1e-4)
 
@@ -324,15 +324,15 @@ def test_heuristic_uses_the_dual_norm_for_gamma(cifar_images):
 def test_the_official_gamma_rule_filters_with_plus_s(cifar_images):
     """adler-j/bwgan: gamma from the +s filter in L^q, so gamma = lambda for W^{s,2}; the paper's rule uses -s."""
     images = cifar_images[:300]
-    lam, gamma = spaces.heuristic_lambda_gamma("sobolev:s=-1.5,p=2", images, gamma_rule="official")
+    lam, gamma = parameters.heuristic_lambda_gamma("sobolev:s=-1.5,p=2", images, gamma_rule="official")
     assert gamma == pytest.approx(lam, rel=1e-6) and lam == pytest.approx(np_sobolev(images, -1.5, 2.0).mean(),
                                                                           rel=1e-4)
-    lam3, gamma3 = spaces.heuristic_lambda_gamma("sobolev:s=-1,p=3", images, gamma_rule="official")
+    lam3, gamma3 = parameters.heuristic_lambda_gamma("sobolev:s=-1,p=3", images, gamma_rule="official")
     assert gamma3 == pytest.approx(np_sobolev(images, -1.0, 1.5).mean(), rel=1e-4)
-    assert spaces.heuristic_lambda_gamma("lp:p=10", images, gamma_rule="official") == pytest.approx(
-        spaces.heuristic_lambda_gamma("lp:p=10", images))  # only Sobolev spaces differ
+    assert parameters.heuristic_lambda_gamma("lp:p=10", images, gamma_rule="official") == pytest.approx(
+        parameters.heuristic_lambda_gamma("lp:p=10", images))  # only Sobolev spaces differ
     with pytest.raises(ValueError, match="gamma_rule must be one of paper, official"):
-        spaces.heuristic_lambda_gamma("l2", images, gamma_rule="mine")
+        parameters.heuristic_lambda_gamma("l2", images, gamma_rule="mine")
 
 
 # ------------------------------------------------------------------------------------------------

@@ -16,7 +16,9 @@ import time
 
 from absl import flags
 
-from bwgan_tf import cli, files
+import bwgan_tf.io.cli as cli
+
+from bwgan_tf.io import files
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 

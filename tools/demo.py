@@ -5,8 +5,10 @@ Writes runs/demo/ (a normal run directory, resumed if present) with demo.png and
 """
 from absl import flags
 
-from bwgan_tf import cli
-from bwgan_tf.train import demo, presets
+import bwgan_tf.io.cli as cli
+
+from bwgan_tf.runs import demo
+from bwgan_tf.train import presets
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("output_dir", "runs/demo", "Run directory of the demo.")

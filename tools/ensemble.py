@@ -13,8 +13,10 @@ import sys
 
 from absl import flags
 
-from bwgan_tf import cli, train
-from bwgan_tf.train import restarts
+import bwgan_tf.io.cli as cli
+
+from bwgan_tf import train
+from bwgan_tf.runs import restarts
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("run_dir", None, "A finished training run (its last checkpoint at its --steps).")

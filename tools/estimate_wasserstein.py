@@ -14,7 +14,9 @@ import sys
 
 from absl import flags
 
-from bwgan_tf import cli, files
+import bwgan_tf.io.cli as cli
+
+from bwgan_tf.io import files
 
 PROJECT_ROOT = pathlib.Path(__file__).resolve().parents[1]
 DATASETS = ("gaussians", "cifar10")

@@ -16,8 +16,12 @@ import json
 
 from absl import flags
 
-from bwgan_tf import checks, cli, export, files, metrics
-from bwgan_tf.train import run_dir as train_run_dir
+import bwgan_tf.io.cli as cli
+
+from bwgan_tf import checks, metrics
+from bwgan_tf.io import files
+from bwgan_tf.runs import export, scoring
+from bwgan_tf.train import run_dir
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("samples", None, "The set to score: a run directory, a SavedModel folder or a data spec "
@@ -72,41 +76,21 @@ def main(argv):
         export.check_saved_model(spec)
     if FLAGS.output:
         files.check_output(FLAGS.output, "--output")
-    if FLAGS.run_dir and not train_run_dir.exists(spec):
+    if FLAGS.run_dir and not run_dir.exists(spec):
         raise ValueError(f"--run_dir: no config.json in {spec!r}")
-    with checks.named(given[0]):
-        sampler = metrics.open_generator(spec, FLAGS.checkpoint)
-    reference = FLAGS.reference or (train_run_dir.read_config(spec)["dataset"] if train_run_dir.exists(spec) else None)
+    reference = FLAGS.reference or scoring.default_reference(spec)
     needing = metrics.needing_reference(names)
     if reference is None and needing:
         raise cli.usage_error(f"--reference: {' and '.join(needing)} need a reference set (e.g. cifar10, npz:PATH)")
     extractor = metrics.resolve_extractor(classifier=FLAGS.classifier, classifier_layer=FLAGS.classifier_layer,
                                           inception=FLAGS.inception, allow_download=FLAGS.download_inception,
                                           metrics=names, fid_precision=FLAGS.fid_precision)
-    common = dict(data_dir=FLAGS.data_dir, batch_size=FLAGS.batch_size, kid_samples=FLAGS.kid_samples)
-    with checks.named("--reference"):
-        reference_is_data = reference is None or metrics.open_generator(reference) is None
-    if sampler is not None and reference_is_data:
-        num = checks.integer(FLAGS.num_samples or 50_000, "--num_samples", minimum=2)
-        if "is" in names and num < FLAGS.splits:
-            raise ValueError(f"--num_samples must be >= --splits ({FLAGS.splits}), got {num}")
-        result = metrics.evaluate(sampler, metrics=names, num_samples=num, extractor=extractor, reference=reference,
-                                  reference_split=FLAGS.reference_split, reference_num=FLAGS.reference_num,
-                                  seed=FLAGS.seed, splits=FLAGS.splits, swd_samples=FLAGS.swd_samples,
-                                  cache_dir=FLAGS.cache_dir or None,
-                                  image_size=FLAGS.image_size or metrics.image_size_for(reference, spec), **common)
-    else:
-        samples = metrics.set_statistics(spec, extractor, num=FLAGS.num_samples, split=FLAGS.samples_split,
-                                         seed=FLAGS.seed, cache_dir=FLAGS.cache_dir or None,
-                                         checkpoint=FLAGS.checkpoint, what=given[0],
-                                         image_size=FLAGS.image_size or metrics.image_size_for(spec, reference),
-                                         **common)
-        real = metrics.set_statistics(reference, extractor, num=FLAGS.reference_num, split=FLAGS.reference_split,
-                                      seed=FLAGS.seed + 1, cache_dir=FLAGS.cache_dir or None, what="--reference",
-                                      image_size=FLAGS.image_size or metrics.image_size_for(reference, spec,
-                                                                                            FLAGS.checkpoint),
-                                      **common)
-        result = metrics.compare(samples, real, names, extractor)
+    result = scoring.score(spec, reference, names, extractor, num_samples=FLAGS.num_samples,
+                           samples_split=FLAGS.samples_split, reference_split=FLAGS.reference_split,
+                           reference_num=FLAGS.reference_num, data_dir=FLAGS.data_dir, image_size=FLAGS.image_size,
+                           batch_size=FLAGS.batch_size, seed=FLAGS.seed, splits=FLAGS.splits,
+                           kid_samples=FLAGS.kid_samples, swd_samples=FLAGS.swd_samples,
+                           cache_dir=FLAGS.cache_dir or None, checkpoint=FLAGS.checkpoint, what=given[0])
     result.update(samples=spec, reference=reference, seed=FLAGS.seed)
     text = json.dumps(result, sort_keys=True)
     if FLAGS.output:

@@ -5,7 +5,10 @@
 """
 from absl import flags
 
-from bwgan_tf import cli, export, files, train
+import bwgan_tf.io.cli as cli
+
+from bwgan_tf.io import files
+from bwgan_tf.runs import export, generators
 from bwgan_tf.train import run_dir as train_run_dir
 
 FLAGS = flags.FLAGS
@@ -24,7 +27,7 @@ def main(argv):
         raise ValueError(f"--run_dir: {FLAGS.run_dir!r} holds no config.json (not a bwgan_tf run directory)")
     if FLAGS.checkpoint:
         files.check_checkpoint(FLAGS.checkpoint)
-    generator, config = train.load_generator(FLAGS.run_dir, FLAGS.checkpoint)
+    generator, config = generators.load_generator(FLAGS.run_dir, FLAGS.checkpoint)
     metadata = {k: getattr(config, k) for k in ("dataset", "space", "lipschitz", "architecture", "preset")}
     path = export.export_generator(generator, FLAGS.export_dir, latent_dim=config.latent_dim,
                                    max_samples=FLAGS.max_samples, overwrite=FLAGS.overwrite, metadata=metadata)

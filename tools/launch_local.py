@@ -22,7 +22,7 @@ from typing import List
 
 from absl import flags
 
-from bwgan_tf import cli
+import bwgan_tf.io.cli as cli
 
 FLAGS = flags.FLAGS
 flags.DEFINE_integer("workers", 2, "Number of workers to start.", lower_bound=1)

@@ -14,7 +14,9 @@ import sys
 
 from absl import flags
 
-from bwgan_tf import cli, files
+import bwgan_tf.io.cli as cli
+
+from bwgan_tf.io import files
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("run_dir", None, "A training run directory (bwgan_tf.train.load_model).")

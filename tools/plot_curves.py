@@ -7,12 +7,13 @@
 --quantities picks others (any key of the metrics.jsonl records, e.g. penalty, lr, steps_per_s).
 """
 import json
-import os
 
 from absl import flags
 
-from bwgan_tf import cli, plots
-from bwgan_tf.metrics import registry
+import bwgan_tf.io.cli as cli
+
+from bwgan_tf.io import plots
+from bwgan_tf.runs import sweep
 from bwgan_tf.train import run_dir as run_dir_lib
 
 FLAGS = flags.FLAGS
@@ -20,19 +21,6 @@ flags.DEFINE_list("run_dirs", None, "Run directories (comma-separated).")
 flags.DEFINE_list("quantities", ["wasserstein", "critic_loss", "generator_loss", "grad_norm"],
                   "Training scalars to plot; every evaluation metric found is plotted too.")
 flags.DEFINE_string("output", "curves", "Output prefix: PREFIX_<quantity>.png.")
-
-
-def series_by_quantity(run_dirs, quantities) -> dict:
-    """{quantity: {run name: [(step, value), ...]}} from the runs' metrics.jsonl (evaluation metrics included)."""
-    found = {}
-    for run_dir in run_dirs:
-        name = os.path.basename(os.path.normpath(run_dir))
-        for record in run_dir_lib.read_metrics(run_dir):
-            for key, value in record.items():
-                wanted = key in quantities or (registry.is_metric_label(key) and not key.endswith("_std"))
-                if wanted and isinstance(value, (int, float)) and "step" in record:
-                    found.setdefault(key, {}).setdefault(name, []).append((record["step"], float(value)))
-    return found
 
 
 def main(argv):
@@ -43,7 +31,7 @@ def main(argv):
     for run_dir in FLAGS.run_dirs:
         if not run_dir_lib.exists(run_dir):
             raise ValueError(f"--run_dirs: {run_dir!r} is not a run directory (no config.json)")
-    found = series_by_quantity(FLAGS.run_dirs, FLAGS.quantities)
+    found = sweep.series_by_quantity(FLAGS.run_dirs, FLAGS.quantities)
     if not found:
         raise ValueError(f"--run_dirs: no {', '.join(FLAGS.quantities)} or evaluation metrics in their metrics.jsonl")
     written = {quantity: plots.curves(series, f"{FLAGS.output}_{quantity}.png", title=quantity, ylabel=quantity)

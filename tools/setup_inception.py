@@ -9,7 +9,8 @@ import tempfile
 
 from absl import flags
 
-from bwgan_tf import cli
+import bwgan_tf.io.cli as cli
+
 from bwgan_tf.metrics import fid_inception, fid_weights
 
 FLAGS = flags.FLAGS

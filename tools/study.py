@@ -7,7 +7,9 @@ checkpoints with the standard FID network, and write table.json / table.md, fid.
 """
 from absl import flags
 
-from bwgan_tf import cli, study
+import bwgan_tf.io.cli as cli
+
+from bwgan_tf.runs import study
 
 FLAGS = flags.FLAGS
 flags.DEFINE_enum("study", "cifar10_cpu", list(study.STUDIES), "Which study.")

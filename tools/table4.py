@@ -14,9 +14,11 @@ import sys
 
 from absl import flags
 
-from bwgan_tf import cli, train
+import bwgan_tf.io.cli as cli
+
+from bwgan_tf import train
+from bwgan_tf.runs import restarts, table4
 from bwgan_tf.train import config as config_lib
-from bwgan_tf.train import restarts, table4
 
 FLAGS = flags.FLAGS
 config_lib.define_flags(FLAGS)

@@ -18,7 +18,9 @@ import sys
 
 from absl import flags
 
-from bwgan_tf import cli, train
+import bwgan_tf.io.cli as cli
+
+from bwgan_tf import train
 from bwgan_tf.train import config as config_lib
 from bwgan_tf.train import resume
 

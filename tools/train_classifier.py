@@ -13,7 +13,10 @@ import time
 
 from absl import flags
 
-from bwgan_tf import checks, cli, files, metrics
+import bwgan_tf.io.cli as cli
+
+from bwgan_tf import checks, metrics
+from bwgan_tf.io import files
 
 DEFAULT_DATA = pathlib.Path(__file__).resolve().parents[2] / "shared" / "data" / "cifar10_subset.npz"
 

@@ -23,7 +23,9 @@ import numpy as np
 import scipy.linalg
 from absl import flags
 
-from bwgan_tf import cli, files
+import bwgan_tf.io.cli as cli
+
+from bwgan_tf.io import files
 from bwgan_tf.metrics import fid_inception, fid_weights
 
 FLAGS = flags.FLAGS
@@ -93,7 +95,7 @@ class TorchNet:
 
 
 def keras_net(cache_dir, policy):
-    import tensorflow as tf  # imported after bwgan_tf.cli, which quiets its start-up logs
+    import tensorflow as tf  # imported after bwgan_tf.io.cli, which quiets its start-up logs
 
     tf.keras.mixed_precision.set_global_policy(policy)
     try:

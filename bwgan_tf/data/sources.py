@@ -5,7 +5,7 @@ import os
 import numpy as np
 import tensorflow as tf
 
-from bwgan_tf import files, progress
+from bwgan_tf.io import files, progress
 
 TFDS = {"cifar10": ("cifar10", 32), "celeb_a": ("celeb_a", 64), "lsun_bedroom": ("lsun/bedroom", 64)}
 CELEBA_CROP = 108  # central 108x108 of the 178x218 CelebA image (DCGAN / BEGAN practice)

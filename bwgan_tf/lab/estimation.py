@@ -91,8 +91,9 @@ class Method:
         return float(self.lipschitz.gamma)
 
     def make_optimizer(self, learning_rate: Optional[float] = None) -> tf.keras.optimizers.Optimizer:
-        """RMSProp(5e-5) for weight clipping (WGAN Alg. 1), else Adam(1e-4, beta1 0, beta2 0.9) (WGAN-GP)."""
-        if self.name == "weight_clipping":
+        """The strategy's optimizer kind: RMSProp(5e-5) (weight clipping, WGAN Alg. 1), else Adam(1e-4, beta1 0,
+        beta2 0.9) (WGAN-GP)."""
+        if self.lipschitz.optimizer == "rmsprop":
             return tf.keras.optimizers.RMSprop(learning_rate or 5e-5)
         return tf.keras.optimizers.Adam(learning_rate or 1e-4, beta_1=0.0, beta_2=0.9)
 

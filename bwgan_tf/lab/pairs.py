@@ -13,7 +13,8 @@ from typing import Callable, Optional
 import numpy as np
 import tensorflow as tf
 
-from bwgan_tf import checks, files, spaces
+from bwgan_tf import checks, spaces
+from bwgan_tf.io import files
 
 SECOND_DISTRIBUTIONS = ("half", "noise:STD")
 

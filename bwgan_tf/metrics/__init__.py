@@ -11,15 +11,16 @@ density/coverage on the same features, and TF-GAN's sliced Wasserstein distance,
   reference     reference statistics of real data and their cache
   manifold      k-NN precision/recall (Kynkaanniemi et al.) and density/coverage (Naeem et al.), blocked numpy
   swd           sliced Wasserstein distance over a Laplacian pyramid (TF-GAN, made deterministic)
-  registry      the metrics by name (is, fid, kid, pr, dc, swd) and their protocol-stating labels
-  evaluator     evaluate(), resolve_extractor()
-  sets          image sets (data spec, run directory, SavedModel) and fid / kid / pr / dc between two of them
-  sweep         sweep_table(): one row per run directory
+  registry      the metrics by name, their declared traits and protocol-stating labels
+  definitions   the registered metrics: is, fid, kid, pr, dc, swd
+  evaluator     evaluate(), resolve_extractor(), and compare(): fid / kid / pr / dc between two sets' statistics
 
 Labels state the protocol (fid50k, is10k, pr10k_k3_precision); only the standard Inception network (the FID network
 or TF-GAN's module) gives metrics named is/fid/kid; any other extractor's are named cs<N>_<name>, fd<N>_<name>, ...
-The training callback is bwgan_tf.train.evaluation.EvaluationCallback.
+Nothing here imports the training code: the training callback (bwgan_tf.train.evaluation) calls this package, and
+opening a run directory or an export as an image set is bwgan_tf.runs.scoring.
 """
+from bwgan_tf.metrics import definitions  # noqa: F401  (fills the registry)
 from bwgan_tf.metrics.accumulators import ClassifierScoreAccumulator, HeadAccumulator, MomentAccumulator
 from bwgan_tf.metrics.classifier import build_classifier, load_labelled_npz, save_classifier, train_classifier
 from bwgan_tf.metrics.estimators import (
@@ -31,7 +32,7 @@ from bwgan_tf.metrics.estimators import (
     frechet_distance_from_activations,
     kernel_distance,
 )
-from bwgan_tf.metrics.evaluator import evaluate, resolve_extractor
+from bwgan_tf.metrics.evaluator import SET_METRICS, compare, evaluate, resolve_extractor
 from bwgan_tf.metrics.features import (
     INCEPTION_HANDLE,
     FeatureExtractor,
@@ -47,6 +48,7 @@ from bwgan_tf.metrics.features import (
 )
 from bwgan_tf.metrics.manifold import density_coverage, precision_recall
 from bwgan_tf.metrics.reference import (
+    ALL,
     ReferenceStats,
     check_not_degenerate,
     check_same_images,
@@ -63,11 +65,11 @@ from bwgan_tf.metrics.registry import (
     register,
 )
 from bwgan_tf.metrics.sampling import Sampler, as_sampler
-from bwgan_tf.metrics.sets import compare, image_size_for, open_generator, set_statistics
 from bwgan_tf.metrics.swd import DEFAULT_SWD_SAMPLES, sliced_wasserstein
-from bwgan_tf.metrics.sweep import sweep_table
 
 __all__ = [
+    "ALL",
+    "SET_METRICS",
     "DEFAULT_KID_BLOCK_SIZE",
     "DEFAULT_KID_SAMPLES",
     "DEFAULT_SPLITS",
@@ -94,7 +96,6 @@ __all__ = [
     "evaluate",
     "frechet_distance",
     "frechet_distance_from_activations",
-    "image_size_for",
     "inception_extractor",
     "keras_extractor",
     "kernel_distance",
@@ -112,10 +113,7 @@ __all__ = [
     "register",
     "resolve_extractor",
     "sanitize_name",
-    "set_statistics",
-    "open_generator",
     "save_classifier",
-    "sweep_table",
     "train_classifier",
     "weights_fingerprint",
 ]

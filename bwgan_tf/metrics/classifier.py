@@ -11,7 +11,8 @@ import time
 import numpy as np
 import tensorflow as tf
 
-from bwgan_tf import checks, files, progress
+from bwgan_tf import checks
+from bwgan_tf.io import files, progress
 
 
 def build_classifier(image_shape=(32, 32, 3), *, num_classes=10, width=32, feature_dim=128, seed=0) -> tf.keras.Model:

@@ -1,9 +1,11 @@
-"""evaluate(): the registered metrics of many generated samples, streamed batch by batch in bounded memory."""
+"""evaluate(): the registered metrics of many generated samples, streamed batch by batch in bounded memory;
+compare(): those defined between two sets' statistics (the two-set comparison of pytorch-fid and clean-fid)."""
 import time
 
 import numpy as np
 
-from bwgan_tf import checks, progress
+from bwgan_tf import checks
+from bwgan_tf.io import progress
 from bwgan_tf.metrics import features, registry, sampling, swd
 from bwgan_tf.metrics.estimators import DEFAULT_KID_BLOCK_SIZE, DEFAULT_KID_SAMPLES, DEFAULT_SPLITS
 from bwgan_tf.metrics.reference import check_not_degenerate, check_same_images, reference_statistics
@@ -59,6 +61,8 @@ def evaluate(source, *, metrics=("is", "fid", "kid"), num_samples=50_000, extrac
     for name in metrics:
         if registry.METRICS[name].needs_logits and not extractor.has_logits:
             raise ValueError(f"--metrics: {name!r} needs logits, and extractor {extractor.name!r} has none")
+    settings = registry.Settings(num_samples, splits, kid_samples, kid_block_size, swd_samples, seed)
+    registry.check_settings(metrics, settings)
     needing = registry.needing_reference(metrics)
     if needing and reference_stats is None:
         if reference is None:
@@ -66,22 +70,19 @@ def evaluate(source, *, metrics=("is", "fid", "kid"), num_samples=50_000, extrac
                              "reference_stats")
         reference_stats = reference_statistics(
             reference, extractor, num=reference_num or num_samples, split=reference_split, data_dir=data_dir,
-            batch_size=batch_size, kid_samples=kid_samples, keep_images=swd_samples if "swd" in metrics else 0,
+            batch_size=batch_size, kid_samples=kid_samples, keep_images=registry.reference_images(metrics, settings),
             cache_dir=cache_dir, image_size=image_size)
     if needing:
         check_not_degenerate(reference_stats, extractor.name, "--reference")
-    if "swd" in metrics:
-        swd.check_reference(reference_stats.images, min(num_samples, swd_samples))
-    settings = registry.Settings(num_samples, splits, kid_samples, kid_block_size, swd_samples, seed)
+        registry.check_reference(metrics, reference_stats, num_samples, settings)
     states = {name: registry.METRICS[name].state(settings) for name in metrics}
     featurised = any(registry.METRICS[name].uses_features for name in metrics)
     report = progress.Progress(f"features of {num_samples} samples ({extractor.name})", num_samples)
     for images in sampler.batches(num_samples, batch_size, seed):
         if needing:
             check_same_images(tuple(images.shape[1:]), reference_stats.image_shape)
-        if "swd" in states:
-            swd.check_images(tuple(images.shape[1:]), "--metrics")
-        feats, logits = extractor(images) if featurised else (None, None)  # swd alone needs no features
+        registry.check_images(metrics, images.shape[1:])
+        feats, logits = extractor(images) if featurised else (None, None)  # image-only metrics need no features
         batch = registry.Batch(np.asarray(images), feats, logits)
         for state in states.values():
             state.update(batch)
@@ -91,4 +92,25 @@ def evaluate(source, *, metrics=("is", "fid", "kid"), num_samples=50_000, extrac
     result.update(num_samples=num_samples, extractor=extractor.name, seconds=time.perf_counter() - start)
     if reference_stats is not None:
         result["reference_count"] = reference_stats.count
+    return result
+
+
+SET_METRICS = tuple(name for name, m in registry.METRICS.items() if hasattr(m.state, "values"))  # fid kid pr dc
+
+
+def compare(samples, reference, metrics, extractor, kid_block_size=DEFAULT_KID_BLOCK_SIZE) -> dict:
+    """{label: value} of fid, kid, pr and/or dc between two sets' statistics (labels as registry.metric_label,
+    with the scored set's count)."""
+    names = registry.parse_metrics(metrics)
+    wrong = [name for name in names if name not in SET_METRICS]
+    if wrong:
+        raise ValueError(f"--metrics: between two image sets only {', '.join(SET_METRICS)} are defined, got "
+                         f"{', '.join(wrong)}")
+    check_same_images(samples.image_shape, reference.image_shape)
+    check_not_degenerate(reference, extractor.name, "--reference")
+    settings = registry.Settings(samples.count, kid_samples=len(samples.head_features), kid_block_size=kid_block_size)
+    result = {"num_samples": samples.count, "reference_count": reference.count, "extractor": extractor.name}
+    for name in names:
+        values = registry.METRICS[name].state.values(reference, samples, settings)
+        result.update(registry.labelled(registry.metric_label(name, settings, extractor), values))
     return result

@@ -20,8 +20,9 @@ import numpy as np
 import tensorflow as tf
 from tensorflow import keras
 
-from bwgan_tf import checks, files
-from bwgan_tf import images as images_lib
+from bwgan_tf import checks
+from bwgan_tf.io import files
+from bwgan_tf.io import images as images_lib
 
 INPUT_SIZE = 299
 FEATURE_DIM = 2048

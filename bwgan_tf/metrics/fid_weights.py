@@ -21,7 +21,7 @@ from typing import Optional
 
 import numpy as np
 
-from bwgan_tf import files
+from bwgan_tf.io import files
 from bwgan_tf.metrics import fid_inception
 
 BN_EPSILON = 1e-3

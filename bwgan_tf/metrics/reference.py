@@ -11,10 +11,13 @@ import os
 
 import numpy as np
 
-from bwgan_tf import checks, files, images, progress
+from bwgan_tf import checks
+from bwgan_tf.io import files, images, progress
 from bwgan_tf.metrics import accumulators
 from bwgan_tf.metrics.estimators import DEFAULT_KID_SAMPLES
 from bwgan_tf.metrics.features import sanitize_name
+
+ALL = 10**12  # "every image of the set": reference_statistics stops at the end of the split
 
 
 def default_cache_dir() -> str:
@@ -136,7 +139,7 @@ def reference_statistics(real, extractor, *, num=50_000, split="train", data_dir
     batches = _real_batches(real, num, split, data_dir, batch_size, what, image_size) if is_spec else real
     moments, head, seen = accumulators.MomentAccumulator(), accumulators.HeadAccumulator(kid_samples), 0
     kept = accumulators.HeadAccumulator(keep_images, np.uint8)
-    total = num if num < 10**9 else None  # sets.ALL: every image of a data set, count unknown in advance
+    total = num if num < 10**9 else None  # ALL: every image of a data set, count unknown in advance
     shape, report = None, progress.Progress(f"features of {label or 'the reference'} ({extractor.name})", total)
     for batch in batches:
         batch = batch[:num - seen]

@@ -1,4 +1,5 @@
-"""The metrics by name: one registry, filled by `@register` (StyleGAN2-ADA's metrics/metric_main.py is the model).
+"""The metrics by name: one registry, filled by `@register` (StyleGAN2-ADA's metrics/metric_main.py is the model);
+the metrics themselves are defined in metrics.definitions, which the package imports.
 
 Each entry is a streaming state class: built with the evaluation's Settings, it is fed every batch of generated
 images with their features and logits (`update(Batch)`) and then computes its values from what it accumulated and
@@ -11,12 +12,12 @@ splits of 1,000 samples is never read as the papers' 50k protocol, nor a stand-i
 """
 import dataclasses
 import re
-from typing import Callable, Optional
+from typing import Callable, Optional, Tuple
 
 import numpy as np
 
-from bwgan_tf import checks, images
-from bwgan_tf.metrics import accumulators, estimators, manifold, swd
+from bwgan_tf import checks
+from bwgan_tf.metrics import estimators, swd
 
 
 @dataclasses.dataclass(frozen=True)
@@ -53,20 +54,24 @@ class Metric:
     uses_features: bool  # False: computed from the images, so no extractor's name in its label
     samples: str  # the Settings field capping the generated samples it uses ("" for all of them)
     qualifier: Callable[[Settings], str]  # protocol detail after the count, e.g. _k3
+    reference_images: str  # the Settings field: how many real images the reference must keep ("" for none)
+    plotted: Tuple[str, ...]  # the value suffixes drawn as panels of a sweep plot ("" is the value itself)
     state: type
 
 
 METRICS: dict[str, Metric] = {}
-LABEL = re.compile(r"^(is|fid|kid|cs|fd|kd|pr|dc|swd)\d+k?(_|$)")  # what metric_label writes
 
 
 def register(name: str, *, prefix: Optional[str] = None, needs_logits: bool = False, needs_reference: bool = False,
-             uses_features: bool = True, samples: str = "", qualifier: Callable[[Settings], str] = lambda s: ""):
-    """Class decorator adding a metric's state class to METRICS under `name`."""
+             uses_features: bool = True, samples: str = "", qualifier: Callable[[Settings], str] = lambda s: "",
+             reference_images: str = "", plotted: Tuple[str, ...] = ()):
+    """Class decorator adding a metric's state class to METRICS under `name`. A state class may also define
+    static check_settings(settings), check_images(shape) and check_reference(reference_images, num), run
+    before any sample is drawn."""
 
     def decorator(state):
         METRICS[name] = Metric(name, prefix or name, needs_logits, needs_reference, uses_features, samples,
-                               qualifier, state)
+                               qualifier, reference_images, tuple(plotted), state)
         return state
 
     return decorator
@@ -90,136 +95,35 @@ def metric_label(name: str, settings: Settings, extractor) -> str:
     return f"{metric.prefix}{stem}_{extractor.name}"
 
 
+def label_pattern() -> "re.Pattern":
+    """What metric_label writes: a registered name or prefix, then the sample count."""
+    stems = sorted({stem for m in METRICS.values() for stem in (m.name, m.prefix)}, key=len, reverse=True)
+    return re.compile(rf"^({'|'.join(map(re.escape, stems))})\d+k?(_|$)")
+
+
 def is_metric_label(key: str) -> bool:
     """Whether a metrics.jsonl key is a metric's value (or its _std) as metric_label names them."""
-    return bool(LABEL.match(key))
+    return bool(label_pattern().match(key))
+
+
+def plotted_labels(keys) -> list:
+    """The keys a sweep plot draws, one panel each in registry order: for every plotted value of every metric, the
+    first key labelled by its Inception name, else by its stand-in prefix (never a _std)."""
+    keys, chosen = sorted(keys), []
+    for metric in METRICS.values():
+        for suffix in metric.plotted:
+            for stem in (metric.name, metric.prefix):
+                pattern = re.compile(rf"^{re.escape(stem)}\d+k?.*{re.escape(suffix)}$")
+                found = next((k for k in keys if pattern.match(k) and not k.endswith("_std")), None)
+                if found:
+                    chosen.append(found)
+                    break
+    return chosen
 
 
 def labelled(stem: str, values: dict) -> dict:
     """{stem + suffix: value}; non-finite values (TF-GAN's KID std of a single block) become None (JSON null)."""
     return {stem + suffix: float(v) if np.isfinite(v) else None for suffix, v in values.items()}
-
-
-def _splits(settings: Settings) -> str:
-    return "" if settings.splits == estimators.DEFAULT_SPLITS else f"_{settings.splits}splits"
-
-
-@register("is", prefix="cs", needs_logits=True, qualifier=_splits)
-class InceptionScore:
-    """Salimans et al. 2016: exp(E_x KL(p(y|x) || p(y))) on `splits` consecutive splits; mean and std over splits.
-    Only the current split's logits are held."""
-
-    def __init__(self, settings: Settings):
-        self.scores = accumulators.ClassifierScoreAccumulator(settings.num_samples, settings.splits)
-
-    def update(self, batch: Batch):
-        self.scores.update(batch.logits)
-
-    def result(self, reference):
-        mean, std = self.scores.result()
-        return {"": mean, "_std": std}
-
-
-class _FromStatistics:
-    """A state whose result is `values(reference, self, settings)`: it exposes what it accumulated as a set's
-    statistics."""
-
-    def __init__(self, settings: Settings):
-        self.settings = settings
-
-    def result(self, reference):
-        return self.values(reference, self, self.settings)
-
-
-@register("fid", prefix="fd", needs_reference=True)
-class FrechetDistance(_FromStatistics):
-    """Heusel et al. 2017: |m - m_w|^2 + Tr(C + C_w - 2 (C C_w)^(1/2)) from running float64 means and unbiased
-    covariances (Chan et al. parallel update), never from all activations."""
-
-    def __init__(self, settings: Settings):
-        super().__init__(settings)
-        self.moments = accumulators.MomentAccumulator()
-
-    def update(self, batch: Batch):
-        self.moments.update(batch.features)
-
-    mean = property(lambda self: self.moments.mean)
-    cov = property(lambda self: self.moments.cov)
-
-    @staticmethod
-    def values(reference, generated, settings):
-        return {"": estimators.frechet_distance(reference.mean, reference.cov, generated.mean, generated.cov)}
-
-
-class _FeatureHead(_FromStatistics):
-    """Keeps the first `kid_samples` generated features (generated samples are i.i.d., so a fair subset)."""
-
-    def __init__(self, settings: Settings):
-        super().__init__(settings)
-        self.head = accumulators.HeadAccumulator(settings.kid_samples)
-
-    def update(self, batch: Batch):
-        self.head.update(batch.features)
-
-    head_features = property(lambda self: self.head.rows)
-
-
-@register("kid", prefix="kd", needs_reference=True, samples="kid_samples")
-class KernelDistance(_FeatureHead):
-    """Binkowski et al. 2018: TF-GAN's block estimator (cubic kernel (x.y/d + 1)^3) on the first `kid_samples`
-    features of each side."""
-
-    @staticmethod
-    def values(reference, generated, settings):
-        kid, std = estimators.kernel_distance(reference.head_features, generated.head_features,
-                                              max_block_size=settings.kid_block_size)
-        return {"": kid, "_std": std}
-
-
-@register("pr", needs_reference=True, samples="kid_samples",
-          qualifier=lambda settings: f"_k{manifold.PRECISION_RECALL_K}")
-class PrecisionRecall(_FeatureHead):
-    """Improved precision and recall (Kynkaanniemi et al. 2019, k = 3) of the first `kid_samples` features of
-    each side."""
-
-    @staticmethod
-    def values(reference, generated, settings):
-        precision, recall = manifold.precision_recall(reference.head_features, generated.head_features)
-        return {"_precision": precision, "_recall": recall}
-
-
-@register("dc", needs_reference=True, samples="kid_samples",
-          qualifier=lambda settings: f"_k{manifold.DENSITY_COVERAGE_K}")
-class DensityCoverage(_FeatureHead):
-    """Density and coverage (Naeem et al. 2020, k = 5) of the first `kid_samples` features of each side."""
-
-    @staticmethod
-    def values(reference, generated, settings):
-        density, coverage = manifold.density_coverage(reference.head_features, generated.head_features)
-        return {"_density": density, "_coverage": coverage}
-
-
-@register("swd", needs_reference=True, uses_features=False, samples="swd_samples")
-class SlicedWasserstein:
-    """Sliced Wasserstein distance over a Laplacian pyramid (Karras et al. 2018) through TF-GAN, between the first
-    `swd_samples` generated images and the reference's first real images (as uint8): one value per level and
-    their average (the real-vs-real average, the sampling floor, as _real_avg)."""
-
-    def __init__(self, settings: Settings):
-        self.head = accumulators.HeadAccumulator(settings.swd_samples, np.uint8)
-        self.seed = settings.seed
-
-    def update(self, batch: Batch):
-        self.head.update(images.to_uint8(batch.images))
-
-    def result(self, reference):
-        fake = self.head.rows
-        swd.check_reference(reference.images, len(fake))
-        levels = swd.sliced_wasserstein(reference.images[:len(fake)], fake, seed=self.seed)
-        result = {f"_{size}px": to_fake for size, (_, to_fake) in levels.items()}
-        result["_avg"] = float(np.mean([to_fake for _, to_fake in levels.values()]))
-        result["_real_avg"] = float(np.mean([floor for floor, _ in levels.values()]))
-        return result
 
 
 def parse_metrics(metrics) -> tuple:
@@ -233,6 +137,37 @@ def parse_metrics(metrics) -> tuple:
 def needing_reference(metrics) -> list:
     """The names among `metrics` that need real data."""
     return [name for name in parse_metrics(metrics) if METRICS[name].needs_reference]
+
+
+def reference_images(metrics, settings: Settings) -> int:
+    """How many real images the reference statistics must keep for `metrics` (0: none)."""
+    fields = [METRICS[name].reference_images for name in parse_metrics(metrics)]
+    return max([getattr(settings, field) for field in fields if field], default=0)
+
+
+def check_settings(metrics, settings: Settings) -> None:
+    """ValueError when a metric among `metrics` cannot be computed with `settings`."""
+    for name in parse_metrics(metrics):
+        check = getattr(METRICS[name].state, "check_settings", None)
+        if check is not None:
+            check(settings)
+
+
+def check_images(metrics, shape) -> None:
+    """ValueError when a metric among `metrics` cannot score images of `shape` [H, W, C]."""
+    for name in parse_metrics(metrics):
+        check = getattr(METRICS[name].state, "check_images", None)
+        if check is not None:
+            check(tuple(shape))
+
+
+def check_reference(metrics, reference, num_samples: int, settings: Settings) -> None:
+    """ValueError when the reference statistics lack what a metric among `metrics` needs for `num_samples`."""
+    for name in parse_metrics(metrics):
+        metric = METRICS[name]
+        check = getattr(metric.state, "check_reference", None)
+        if check is not None:
+            check(reference.images, min(num_samples, getattr(settings, metric.samples or "num_samples")))
 
 
 def results(states: dict, settings: Settings, extractor, reference) -> dict:

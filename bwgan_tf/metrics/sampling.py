@@ -1,9 +1,10 @@
-"""Generated images for the metrics: a Sampler draws latents statelessly, so samples depend on (seed, index) only."""
+"""Generated images for the metrics: a Sampler draws latents statelessly (bwgan_tf.latents), so samples depend on
+(seed, index) only."""
 import os
 
 import tensorflow as tf
 
-from bwgan_tf import checks
+from bwgan_tf import checks, latents
 
 _Z_CHUNK = 500  # latent vectors are drawn in fixed chunks so samples do not depend on the batch size
 
@@ -27,7 +28,7 @@ class Sampler:
             while need:
                 if chunk is None or pos == _Z_CHUNK:
                     chunk_index += 1
-                    chunk = tf.random.stateless_normal([_Z_CHUNK, self.latent_dim], seed=[int(seed), chunk_index])
+                    chunk = latents.keyed(int(seed), chunk_index, _Z_CHUNK, self.latent_dim)
                     pos = 0
                 take = min(need, _Z_CHUNK - pos)
                 parts.append(chunk[pos:pos + take])

@@ -5,7 +5,7 @@ from typing import Optional, Tuple
 
 import tensorflow as tf
 
-from bwgan_tf import data, gan, lipschitz, models, sgdr
+from bwgan_tf import data, gan, lipschitz, models, parameters, schedules
 from bwgan_tf.train import run_dir as run_dir_lib
 from bwgan_tf.train.config import TrainConfig
 
@@ -42,20 +42,21 @@ def resolve_mixed_precision(config: TrainConfig) -> bool:
     return native_bfloat16() and not all(name in ("mlp", "toy_mlp") for name in config.architectures)
 
 
-def resolve_lambda_gamma(config: TrainConfig) -> Tuple[float, float]:
-    """lam and gamma as numbers; "auto" from 2,000 real images (Adler & Lunz 2018, section 3.2)."""
-    if config.lipschitz in ("weight_clipping", "c_transform"):
+def lambda_gamma(config: TrainConfig) -> Tuple[float, float]:
+    """The config's lam and gamma as numbers: "auto" from 2,000 real images (parameters.resolve_lambda_gamma);
+    0 and 1 for a strategy that uses neither."""
+    if not lipschitz.STRATEGIES[config.lipschitz].uses_lambda_gamma:
         return 0.0, 1.0
     real = None
     if "auto" in (config.lam, config.gamma):
-        real = data.take(config.dataset, lipschitz.MIN_HEURISTIC_IMAGES, data_dir=config.data_dir,
+        real = data.take(config.dataset, parameters.MIN_HEURISTIC_IMAGES, data_dir=config.data_dir,
                          seed=config.seed, image_size=config.image_size)
-    return lipschitz.resolve_lambda_gamma(config.space, config.lam, config.gamma, real, config.gamma_rule)
+    return parameters.resolve_lambda_gamma(config.space, config.lam, config.gamma, real, config.gamma_rule)
 
 
 def base_lr(config: TrainConfig) -> float:
-    """The learning rate before decay: --lr, or the strategy's paper default (gan.paper_optimizers)."""
-    return gan.default_lr(config.lipschitz) if config.lr is None else config.lr
+    """The learning rate before decay: --lr, or the strategy's paper default."""
+    return lipschitz.STRATEGIES[config.lipschitz].default_lr if config.lr is None else config.lr
 
 
 def build_generator(config: TrainConfig) -> tf.keras.Model:
@@ -67,9 +68,9 @@ def build_generator(config: TrainConfig) -> tf.keras.Model:
 
 
 def build_model(config: TrainConfig, lr_plan: Optional[list] = None) -> gan.WassersteinGAN:
-    """The compiled WassersteinGAN of a config whose lam and gamma are numbers (see resolve_lambda_gamma).
+    """The compiled WassersteinGAN of a config whose lam and gamma are numbers (see lambda_gamma).
 
-    lr_plan: (generator step, fraction of lr) knots of a re-planned decay (train.resume); default: linear decay to
+    lr_plan: the run's learning-rate plan as config.json stores it (bwgan_tf.schedules); default: linear decay to
     0 over config.steps when config.lr_decay."""
     image_shape = data.sample_shape(config.dataset, config.image_size)
     generator = build_generator(config)
@@ -81,7 +82,7 @@ def build_model(config: TrainConfig, lr_plan: Optional[list] = None) -> gan.Wass
                                n_critic=config.n_critic, ema_decay=config.ema_decay, drift=config.drift,
                                seed=config.seed, generator_batch_factor=config.generator_batch_factor,
                                critic_schedule=config.critic_schedule)
-    optimizers = gan.paper_optimizers(config.lipschitz, lr=config.lr, n_critic=config.n_critic,
+    optimizers = schedules.paper_optimizers(config.lipschitz, lr=config.lr, n_critic=config.n_critic,
                                       decay_steps=(lr_plan or config.steps) if config.lr_decay else None,
                                       betas=(config.adam_beta1, config.adam_beta2))
     if tf.keras.mixed_precision.global_policy().name == "mixed_float16":
@@ -150,13 +151,3 @@ def load_model(run_dir: str, checkpoint: Optional[str] = None) -> Tuple[gan.Wass
         raise ValueError(f"run_dir: {run_dir!r} has no checkpoint yet")
     manager.checkpoint.restore(path).expect_partial()
     return model, config
-
-
-def load_generator(run_dir: str, checkpoint: Optional[str] = None) -> Tuple[tf.keras.Model, TrainConfig]:
-    """The EMA generator of a run directory (latest or given checkpoint) and the run's config; for a finished SGDR
-    phase without a checkpoint given, the ensemble of its snapshots (train.restarts.load_ensemble)."""
-    if checkpoint is None and sgdr.is_plan(run_dir_lib.read_config(run_dir).get("lr_plan")):
-        from bwgan_tf.train import restarts  # restarts builds on this module
-        return restarts.load_ensemble(run_dir)
-    model, config = load_model(run_dir, checkpoint)
-    return model.ema_generator, config

@@ -8,7 +8,8 @@ import time
 import numpy as np
 import tensorflow as tf
 
-from bwgan_tf import images, progress, spaces
+from bwgan_tf import spaces
+from bwgan_tf.io import images, progress
 from bwgan_tf.train import run_dir as run_dir_lib
 from bwgan_tf.train import toy_plots
 

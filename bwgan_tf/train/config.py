@@ -8,7 +8,8 @@ import dataclasses
 import typing
 from typing import Optional, Tuple, Union
 
-from bwgan_tf import checks, critic_schedule, lipschitz, models, spaces
+from bwgan_tf import checks, critic_schedule, lipschitz, models, parameters, spaces
+from bwgan_tf.train.presets import PRESETS
 
 STRATEGIES = ("default", "mirrored", "multi_worker")
 
@@ -23,7 +24,7 @@ class TrainConfig:
     """Everything a training run needs; defaults are the paper's CIFAR-10 set-up (Adler & Lunz 2018)."""
 
     preset: Optional[str] = setting(None, "A paper experiment (bwgan_tf.train.presets); flags override its values.",
-                                    choices=lambda: tuple(_presets()))
+                                    choices=lambda: tuple(PRESETS))
     # data
     dataset: str = setting("cifar10", "Data spec: cifar10, celeb_a, lsun_bedroom, npz:PATH, folder:PATH, toy:NAME.")
     data_dir: Optional[str] = setting(None, "TFDS data directory.")
@@ -41,7 +42,7 @@ class TrainConfig:
     gamma: Union[float, str] = setting("auto", "Critic scale gamma: a number or 'auto' (E||X||_B*, section 3.2).")
     gamma_rule: str = setting("paper", "gamma=auto for Sobolev spaces: paper (E||X||_B*) or official (adler-j/bwgan "
                                        "filters with +s: gamma = lambda for p = 2).",
-                              choices=lambda: spaces.GAMMA_RULES)
+                              choices=lambda: parameters.GAMMA_RULES)
     clip: float = setting(0.01, "Weight-clipping bound c (WGAN).")
     one_sided: bool = setting(False, "Penalise only dual norms above gamma.")
     drift: float = setting(1e-5, "Weight of the drift term E D(real)^2 (Adler & Lunz 2018).")
@@ -125,9 +126,14 @@ class TrainConfig:
         return split_architecture(self.architecture)
 
 
-def _presets() -> dict:
-    from bwgan_tf.train.presets import PRESETS  # presets are built from TrainConfig
-    return PRESETS
+def make_config(preset: Optional[str] = None, **overrides) -> TrainConfig:
+    """TrainConfig's defaults, then the preset's values (train.presets), then the overrides that are not None;
+    validated. Raises ValueError naming the setting (the same name as the tool's flag) and what is allowed."""
+    if preset is not None and preset not in PRESETS:
+        raise ValueError(f"preset must be one of {', '.join(PRESETS)}, got {preset!r}")
+    values = dict(PRESETS.get(preset, {}))
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return TrainConfig().replace(preset=preset, **values)
 
 
 def names() -> Tuple[str, ...]:
@@ -167,7 +173,7 @@ def _validated(config: TrainConfig) -> dict:
     checks.one_of(v["lipschitz"], "lipschitz", lipschitz.STRATEGIES)
     checks.one_of(v["strategy"], "strategy", STRATEGIES)
     checks.one_of(v["train_split"], "train_split", ("train", "all"))
-    checks.one_of(v["gamma_rule"], "gamma_rule", spaces.GAMMA_RULES)
+    checks.one_of(v["gamma_rule"], "gamma_rule", parameters.GAMMA_RULES)
     try:
         v["space"] = str(spaces.parse(v["space"]))
     except ValueError as error:
@@ -198,24 +204,26 @@ def _validated(config: TrainConfig) -> dict:
         v["critic_normalization"] = None
     if v["critic_normalization"] is not None:
         checks.one_of(v["critic_normalization"], "critic_normalization", ("none", "layer", "batch"))
-    if v["critic_normalization"] == "batch" and v["lipschitz"] != "weight_clipping":
-        raise ValueError("critic_normalization: batch norm in the critic is only allowed with weight clipping: a "
+    strategy = lipschitz.STRATEGIES[v["lipschitz"]]
+    if v["critic_normalization"] == "batch" and not strategy.allows_batch_norm:
+        allowed = ", ".join(name for name, s in lipschitz.STRATEGIES.items() if s.allows_batch_norm)
+        raise ValueError(f"critic_normalization: batch norm in the critic is only allowed with {allowed}: a "
                          "penalty on per-sample gradients assumes samples are scored independently")
-    _check_critic_schedule(v)
+    _check_critic_schedule(v, strategy)
     if v["eval_every"]:
-        from bwgan_tf import metrics  # imports TF-GAN; only needed when evaluating
-        metrics.parse_metrics(v["eval_metrics"])
+        from bwgan_tf.train import evaluation  # the metrics; only needed when evaluating
+        evaluation.check_metrics(v["eval_metrics"])
     return v
 
 
-def _check_critic_schedule(v: dict) -> None:
+def _check_critic_schedule(v: dict, strategy) -> None:
     checks.one_of(v["critic_schedule"], "critic_schedule", critic_schedule.SCHEDULES)
     if v["critic_schedule"] == "constant":
         return
     if v["strategy"] != "default":
         raise ValueError("critic_schedule: wgan varies the critic batches per generator step, which this package "
                          "splits over one device only; use strategy default")
-    if v["lr_decay"] and v["lipschitz"] != "weight_clipping":
+    if v["lr_decay"] and not strategy.constant_rate:
         raise ValueError("critic_schedule: wgan needs a constant learning rate (lr_decay false): the critic's decay "
                          "counts n_critic updates per generator step")
 

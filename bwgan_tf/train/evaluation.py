@@ -1,5 +1,7 @@
 """EvaluationCallback: the registered metrics of the EMA generator during training (bwgan_tf.metrics.evaluate).
 
+This module is the training code's only door to bwgan_tf.metrics (the metrics never import training code).
+
 Results go through bwgan_tf.train.run_dir: a metrics.jsonl record {"event": "evaluation", "step": ...} and
 TensorBoard scalars in tensorboard/eval. Like every StepCallback it does nothing once the NaN guard has stopped
 the run, so a non-finite model is never evaluated.
@@ -17,6 +19,11 @@ from bwgan_tf.train import run_dir as run_dir_lib
 from bwgan_tf.train.callbacks import StepCallback
 
 UNITS = ("steps", "epochs")
+
+
+def check_metrics(names) -> tuple:
+    """The metric names of an --eval_metrics value (ValueError naming a bad one): train.config validates with it."""
+    return metrics_lib.parse_metrics(names)
 
 
 class EvaluationCallback(StepCallback):
@@ -70,7 +77,7 @@ class EvaluationCallback(StepCallback):
                 self.reference, self.extractor, num=self.reference_num or self.num_samples,
                 split=self.reference_split, data_dir=self.data_dir, batch_size=self.batch_size,
                 kid_samples=self.kid_samples, cache_dir=self.cache_dir,
-                keep_images=metrics_lib.DEFAULT_SWD_SAMPLES if "swd" in self.metrics else 0)
+                keep_images=registry.reference_images(self.metrics, registry.Settings(self.num_samples)))
 
     def _due(self, logs=None) -> bool:
         return not self.stopped() and self.step() != self._last_step and self.scalars(logs) is not None

@@ -15,10 +15,8 @@ LOGGED = ("space", "lipschitz", "lam", "gamma", "lr", "n_critic", "batch_size", 
 def values(config: TrainConfig) -> dict:
     """The logged settings (None as "none") plus the space's smoothness s and exponent p (l2: s 0, p 2)."""
     logged = {name: "none" if getattr(config, name) is None else getattr(config, name) for name in LOGGED}
-    space = spaces.parse(config.space)
-    smoothness = float(getattr(space, "s", 0.0)) if isinstance(space, (spaces.Lp, spaces.Sobolev)) else math.nan
-    exponent = float(space.p) if isinstance(space, (spaces.Lp, spaces.Sobolev)) else math.nan
-    logged.update(s=smoothness, p=exponent)
+    logged.update(zip(("s", "p"), (math.nan if v is None else float(v)
+                                   for v in spaces.parse(config.space).sweep_axes)))
     return logged
 
 

@@ -5,7 +5,8 @@ import os
 
 import tensorflow as tf
 
-from bwgan_tf import critic_schedule, data, images
+from bwgan_tf import critic_schedule, data
+from bwgan_tf.io import images
 from bwgan_tf.train import build, callbacks, cluster, hparams, interrupt, resume
 from bwgan_tf.train import run_dir as run_dir_lib
 from bwgan_tf.train.config import TrainConfig

@@ -1,12 +1,9 @@
-"""The papers' experiments as presets: each states only what differs from TrainConfig's defaults.
+"""The papers' experiments as presets: each states only what differs from TrainConfig's defaults
+(train.config.make_config applies one).
 
 TrainConfig's defaults are the CIFAR-10 set-up of Adler & Lunz 2018 (ResNet of appendix B, z of 128, 5 critic
 steps per generator step, batch 64, 100k generator steps, Adam 2e-4 decayed linearly to 0, drift 1e-5, EMA).
 """
-from typing import Optional
-
-from bwgan_tf.train.config import TrainConfig
-
 # Both official codes (adler-j/bwgan, gan_cifar_resnet.py) draw 2 x 64 = 128 latent vectors per generator step.
 _PAPER = dict(lr=2e-4, generator_batch_size=128)
 # adler-j/bwgan's input: every image of the data set (60k for CIFAR-10), random horizontal flips, dequantisation.
@@ -43,14 +40,3 @@ PRESETS = {
     "demo_8gaussians":   _DEMO,                                                  # make demo (not a paper's)
 }
 
-
-def make_config(preset: Optional[str] = None, **overrides) -> TrainConfig:
-    """TrainConfig's defaults, then the preset's values, then the overrides that are not None; validated.
-
-    Raises ValueError naming the setting (the same name as the tool's flag) and what is allowed.
-    """
-    if preset is not None and preset not in PRESETS:
-        raise ValueError(f"preset must be one of {', '.join(PRESETS)}, got {preset!r}")
-    values = dict(PRESETS.get(preset, {}))
-    values.update({k: v for k, v in overrides.items() if v is not None})
-    return TrainConfig().replace(preset=preset, **values)

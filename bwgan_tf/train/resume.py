@@ -5,9 +5,8 @@ with a list of the differences; the settings in RESUMABLE (how long the run goes
 keeps, where its data lives, how it executes) may change, and each change is printed and recorded in
 provenance.jsonl.
 
-The learning rate follows a piecewise-linear plan of (generator step, fraction of lr) knots, saved in
-config.json as ``lr_plan``: [[0, 1], [steps, 0]] for the paper's linear decay. Resuming with another --steps
-continues the rate from its value at the resume step linearly to 0 at the new last step: the rate never jumps.
+The learning-rate plan is saved in config.json as ``lr_plan`` (bwgan_tf.schedules). Resuming with another --steps
+re-plans it: the rate continues from its value at the resume step linearly to 0 at the new last step.
 """
 import datetime
 import importlib.metadata
@@ -17,11 +16,9 @@ import shlex
 import socket
 import subprocess
 import sys
-from typing import List, Optional, Tuple
+from typing import Optional, Tuple
 
-import numpy as np
-
-from bwgan_tf import sgdr
+from bwgan_tf import schedules
 from bwgan_tf.train import build
 from bwgan_tf.train import run_dir as run_dir_lib
 from bwgan_tf.train.config import TrainConfig
@@ -39,17 +36,6 @@ def differences(saved: TrainConfig, config: TrainConfig, keys=None) -> dict:
             if k not in LABELS and new[k] != "auto" and old[k] != new[k]}
 
 
-def plan_value(plan: List[list], step: int) -> float:
-    """The plan's fraction of lr at a generator step (linear between knots, the last value after the last)."""
-    steps, values = zip(*plan)
-    return float(np.interp(step, steps, values))
-
-
-def replan(plan: List[list], step: int, end: int) -> List[list]:
-    """The knots before `step`, then from the plan's value at `step` linearly to 0 at `end`."""
-    return [k for k in plan if k[0] < step] + [[step, plan_value(plan, step)], [end, 0.0]]
-
-
 def prepare_run_dir(config: TrainConfig, start: int, print_fn=print,
                     write: bool = True) -> Tuple[TrainConfig, Optional[list]]:
     """Writes config.json for a new run, or checks an existing run against `config` and applies the resumable
@@ -65,11 +51,11 @@ def prepare_run_dir(config: TrainConfig, start: int, print_fn=print,
     if saved_dict is None:
         source = {k: ("heuristic" if getattr(config, k) == "auto" else "given") for k in ("lam", "gamma")}
         config, changes = _new(config), {}
-        plan = [[0, 1.0], [config.steps, 0.0]] if config.lr_decay else None
+        plan = schedules.linear_plan(config.steps) if config.lr_decay else None
     else:
         config, changes = _resumed(config, saved_dict)
         source = saved_dict.get("lam_gamma_source")
-        plan = saved_dict.get("lr_plan", [[0, 1.0], [saved_dict["steps"], 0.0]] if config.lr_decay else None)
+        plan = saved_dict.get("lr_plan", schedules.linear_plan(saved_dict["steps"]) if config.lr_decay else None)
         for name, (old, new) in changes.items():
             print_fn(f"resume: {name} {old!r} -> {new!r}", flush=True)
         if plan is not None and "steps" in changes and config.steps > start:
@@ -89,7 +75,7 @@ def resolved(config: TrainConfig) -> TrainConfig:
 
 def _new(config: TrainConfig) -> TrainConfig:
     """A new run's config: lam, gamma and mixed_precision resolved."""
-    lam, gamma = build.resolve_lambda_gamma(config)
+    lam, gamma = build.lambda_gamma(config)
     return config.replace(lam=lam, gamma=gamma, mixed_precision=build.resolve_mixed_precision(config))
 
 
@@ -108,10 +94,11 @@ def _resumed(config: TrainConfig, saved_dict: dict) -> Tuple[TrainConfig, dict]:
 
 
 def _replanned(plan: list, start: int, config: TrainConfig, print_fn) -> list:
-    if sgdr.is_plan(plan):
+    if schedules.is_sgdr(plan):
         raise ValueError(f"steps: an SGDR phase runs its restarts x restart_steps generator steps (to step "
-                         f"{sgdr.snapshot_steps(plan)[-1]}); start another phase (tools/ensemble.py) to change them")
-    fraction = plan_value(plan, start)
+                         f"{schedules.snapshot_steps(plan)[-1]}); start another phase (tools/ensemble.py) to change "
+                         f"them")
+    fraction = schedules.plan_value(plan, start)
     if fraction == 0:
         raise ValueError(f"steps: the learning rate of this run has decayed to 0 by generator step {start}, so "
                          f"{config.steps - start} more steps would not train; start a new run with --steps="
@@ -119,7 +106,7 @@ def _replanned(plan: list, start: int, config: TrainConfig, print_fn) -> list:
     rate = fraction * build.base_lr(config)
     print_fn(f"resume: the learning rate continues from {rate:.3g} at generator step {start} linearly to 0 at step "
              f"{config.steps} (it was to reach 0 at step {plan[-1][0]})", flush=True)
-    return replan(plan, start, config.steps)
+    return schedules.replan(plan, start, config.steps)
 
 
 def provenance(event: str, step: int, changes: dict, plan) -> dict:

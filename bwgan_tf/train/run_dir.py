@@ -19,7 +19,7 @@ import fcntl
 import json
 import os
 
-from bwgan_tf import files
+from bwgan_tf.io import files
 
 CONFIG = "config.json"
 METRICS = "metrics.jsonl"

@@ -1,7 +1,7 @@
 """Pictures of a 2-D toy run: generated points over real points and the critic's contours."""
 import numpy as np
 
-from bwgan_tf import plots
+from bwgan_tf.io import plots
 
 
 def critic_field(critic, extent=2.0, resolution=120) -> np.ndarray:

@@ -6,7 +6,8 @@ import pytest
 import tensorflow as tf
 from metric_fakes import numpy_fid, numpy_is, numpy_kid, tiny_extractor, tiny_generator, uniform_batches
 
-from bwgan_tf import export, metrics
+from bwgan_tf import metrics
+from bwgan_tf.runs import export, scoring
 
 
 def test_whole_path_on_generated_images_matches_direct_computation():
@@ -112,9 +113,9 @@ def test_data_spec_errors_name_the_flag_that_gave_the_set(tmp_path):
     (tmp_path / "empty.npz").write_bytes(b"")
     spec, extractor = f"npz:{tmp_path / 'empty.npz'}", tiny_extractor([])
     with pytest.raises(ValueError, match=r"^--samples: npz spec: .*empty.npz' is empty \(0 bytes\)"):
-        metrics.set_statistics(spec, extractor)
+        scoring.set_statistics(spec, extractor)
     with pytest.raises(ValueError, match=r"^--reference: npz spec: .*empty.npz' is empty"):
-        metrics.set_statistics(spec, extractor, what="--reference")
+        scoring.set_statistics(spec, extractor, what="--reference")
     with pytest.raises(ValueError, match=r"^--reference: npz spec: .*empty.npz' is empty"):
         metrics.evaluate(tiny_generator(), metrics="fid", num_samples=10, extractor=extractor, reference=spec)
 

@@ -9,7 +9,7 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from bwgan_tf import export
+from bwgan_tf.runs import export
 
 pytestmark = pytest.mark.slow  # every test here starts tools as subprocesses
 

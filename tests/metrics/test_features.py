@@ -6,7 +6,8 @@ import pytest
 import tensorflow as tf
 from metric_fakes import tiny_generator
 
-from bwgan_tf import export, metrics
+from bwgan_tf import metrics
+from bwgan_tf.runs import export
 
 
 def test_keras_extractor_from_saved_classifier(tmp_path):

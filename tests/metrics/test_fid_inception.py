@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from bwgan_tf import images as images_lib
+from bwgan_tf.io import images as images_lib
 from bwgan_tf.metrics import fid_inception, fid_weights
 
 FIXTURE = pathlib.Path(__file__).parent / "fixtures" / "fid_reference.npz"

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from bwgan_tf import metrics, progress
+from bwgan_tf import metrics
+from bwgan_tf.io import progress
 from bwgan_tf.metrics import fid_inception
 
 

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 from metric_fakes import tiny_extractor
 
-from bwgan_tf import images, metrics
+from bwgan_tf import metrics
+from bwgan_tf.io import images
 from bwgan_tf.metrics import swd
 
 N = 128

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from bwgan_tf import data, train
+from bwgan_tf import data, parameters, train
+from bwgan_tf.runs import generators
 from bwgan_tf.train import run_dir as run_dir_lib
 
 TINY_TOY = dict(dataset="toy:8gaussians", architecture="toy_mlp", width=16, latent_dim=2, space="l2", lam=10.0,
@@ -133,8 +134,7 @@ def test_cifar_subset_run_resolves_lambda_gamma_and_logs_gradient_images(tmp_pat
     saved = run_dir_lib.read_config(run_dir)
     lam, gamma = saved["lam"], saved["gamma"]
     real = data.take(f"npz:{cifar_subset_path}", 2000)
-    from bwgan_tf import spaces
-    assert (lam, gamma) == pytest.approx(spaces.heuristic_lambda_gamma("sobolev:s=-1,p=2", real), rel=1e-5)
+    assert (lam, gamma) == pytest.approx(parameters.heuristic_lambda_gamma("sobolev:s=-1,p=2", real), rel=1e-5)
     assert saved["lam_gamma_source"] == {"lam": "heuristic", "gamma": "heuristic"}
     assert is_png(os.path.join(run_dir, "samples", "step_0000002.png"))
     logged = hparams_of(run_dir)  # the HParams plugin's session: the sweep's table in TensorBoard
@@ -148,7 +148,7 @@ def test_cifar_subset_run_resolves_lambda_gamma_and_logs_gradient_images(tmp_pat
     assert reals.shape == (8 * 33 + 1, 8 * 33 + 1, 3)
     tags = event_tags(run_dir)
     assert {"dD/raw_gradient", "dD/direction_in_B", "samples"} <= tags
-    generator, _ = train.load_generator(run_dir)
+    generator, _ = generators.load_generator(run_dir)
     assert generator(tf.zeros([1, 16])).shape == (1, 32, 32, 3)
 
 

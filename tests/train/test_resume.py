@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from bwgan_tf import data, gan, train
-from bwgan_tf.train import build, callbacks, resume
+from bwgan_tf import data, schedules, train
+from bwgan_tf.train import build, callbacks
 from bwgan_tf.train import run_dir as run_dir_lib
 
 TOY = dict(dataset="toy:8gaussians", architecture="toy_mlp", width=16, latent_dim=2, space="l2", lam=10.0,
@@ -262,16 +262,16 @@ def test_keras_hands_the_callbacks_tensors_and_the_guard_counts_steps_without_th
 
 def test_plan_value_and_replan_are_piecewise_linear():
     plan = [[0, 1.0], [100, 0.0]]
-    assert resume.plan_value(plan, 25) == 0.75 and resume.plan_value(plan, 150) == 0.0
-    replanned = resume.replan(plan, 50, 150)
+    assert schedules.plan_value(plan, 25) == 0.75 and schedules.plan_value(plan, 150) == 0.0
+    replanned = schedules.replan(plan, 50, 150)
     assert replanned == [[0, 1.0], [50, 0.5], [150, 0.0]]
-    assert resume.plan_value(replanned, 100) == 0.25
-    schedule = gan.PiecewiseLinear(2e-4, [(s * 5, f) for s, f in replanned])  # the critic counts 5 steps per step
+    assert schedules.plan_value(replanned, 100) == 0.25
+    schedule = schedules.PiecewiseLinear(2e-4, [(s * 5, f) for s, f in replanned])  # the critic counts 5 steps per step
     steps = np.arange(0, 900, 7)
     np.testing.assert_allclose([float(schedule(s)) for s in steps],
                                2e-4 * np.interp(steps / 5, *zip(*replanned)), rtol=1e-5, atol=1e-12)
     with pytest.raises(ValueError, match="increasing steps"):
-        gan.PiecewiseLinear(1.0, [(0, 1.0), (0, 0.0)])
+        schedules.PiecewiseLinear(1.0, [(0, 1.0), (0, 0.0)])
 
 
 @pytest.mark.parametrize("flags,native", [("fpu avx512f avx512_bf16 avx512_vnni", True), ("fpu avx2 amx_bf16", True),

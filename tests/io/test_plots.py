@@ -2,7 +2,7 @@
 import numpy as np
 import tensorflow as tf
 
-from bwgan_tf import plots
+from bwgan_tf.io import plots
 from bwgan_tf.train import toy_plots
 
 

@@ -16,7 +16,7 @@ import tempfile
 
 import tensorflow as tf
 
-from bwgan_tf import checks
+from bwgan_tf import checks, latents
 
 
 class GeneratorModule(tf.Module):
@@ -44,8 +44,7 @@ class GeneratorModule(tf.Module):
         tf.debugging.assert_greater_equal(num_samples, 1, message=f"num_samples must be in 1..{self.max_samples}")
         tf.debugging.assert_less_equal(num_samples, self.max_samples,
                                        message=f"num_samples must be in 1..{self.max_samples} (max_samples)")
-        z = tf.random.stateless_normal(tf.stack([num_samples, self.latent_dim]),
-                                       seed=tf.stack([seed, tf.zeros_like(seed)]))
+        z = latents.for_seed(seed, num_samples, self.latent_dim)
         images = self._images(z)
         return {"images": tf.cast(tf.clip_by_value(tf.round((images + 1.0) * 127.5), 0.0, 255.0), tf.uint8)}
 

@@ -10,9 +10,11 @@ import time
 
 import numpy as np
 
-from bwgan_tf import data, files, images
+from bwgan_tf import data
+from bwgan_tf.io import files, images
 from bwgan_tf.lab import ot
-from bwgan_tf.train import build, loop, presets, toy_plots
+from bwgan_tf.train import build, loop, toy_plots
+from bwgan_tf.train import config as config_lib
 
 DEMO_SETTINGS = dict(preset="demo_8gaussians", steps=4000, checkpoint_every=500, sample_every=500, log_every=250,
                      seed=0)
@@ -42,7 +44,7 @@ def run(output_dir="runs/demo", print_fn=print, **overrides) -> dict:
     """Trains (or resumes) the demo run, then writes demo.png (points over critic contours) and demo.json."""
     settings = dict(DEMO_SETTINGS, **overrides)
     preset = settings.pop("preset")
-    config = presets.make_config(preset, output_dir=output_dir, **settings)
+    config = config_lib.make_config(preset, output_dir=output_dir, **settings)
     start = time.perf_counter()
     loop.train(config, print_fn=print_fn)
     seconds = time.perf_counter() - start

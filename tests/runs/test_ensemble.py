@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from bwgan_tf import ensemble, export
+from bwgan_tf.runs import ensemble, export
 
 
 def members(count=3, latent_dim=4):

@@ -4,7 +4,7 @@ from typing import Optional
 import numpy as np
 import tensorflow as tf
 
-from bwgan_tf import files
+from bwgan_tf.io import files
 
 
 def to_uint8(images) -> np.ndarray:

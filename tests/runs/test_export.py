@@ -9,7 +9,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from bwgan_tf import export, train
+from bwgan_tf.runs import generators, scoring
+from bwgan_tf import train
+from bwgan_tf.runs import export
 
 CLIENT = textwrap.dedent("""
     import json, sys
@@ -50,7 +52,7 @@ def trained_run(tmp_path_factory, cifar_subset_path):
 
 
 def test_signatures_called_from_a_process_without_bwgan_tf(trained_run, tmp_path):
-    generator, config = train.load_generator(trained_run)
+    generator, config = generators.load_generator(trained_run)
     path = export.export_generator(generator, str(tmp_path / "export"), latent_dim=16, max_samples=100)
     z = np.random.default_rng(0).normal(size=(3, 16)).astype(np.float32)
     result = subprocess.run([sys.executable, "-I", "-c", CLIENT, path, json.dumps(z.tolist())],
@@ -81,13 +83,13 @@ def test_the_exported_generator_is_the_ema_generator(trained_run):
     ema = [w.numpy() for w in model.ema_generator.weights]
     assert len(raw) == len(ema) > 0
     assert any(not np.allclose(a, b) for a, b in zip(raw, ema))  # so exporting the EMA one is a real choice
-    generator, _ = train.load_generator(trained_run)
+    generator, _ = generators.load_generator(trained_run)
     for a, b in zip(generator.weights, model.ema_generator.weights):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
 
 
 def test_saved_model_cli_lists_the_signatures(trained_run, tmp_path):
-    generator, _ = train.load_generator(trained_run)
+    generator, _ = generators.load_generator(trained_run)
     path = export.export_generator(generator, str(tmp_path / "export"), latent_dim=16)
     cli = os.path.join(os.path.dirname(sys.executable), "saved_model_cli")
     result = subprocess.run([cli, "show", "--all", "--dir", path], capture_output=True, text=True, timeout=180)
@@ -97,7 +99,7 @@ def test_saved_model_cli_lists_the_signatures(trained_run, tmp_path):
 
 
 def test_export_is_atomic_and_never_leaves_a_half_overwritten_export(trained_run, tmp_path, monkeypatch):
-    generator, _ = train.load_generator(trained_run)
+    generator, _ = generators.load_generator(trained_run)
     target = str(tmp_path / "export")
     export.export_generator(generator, target, latent_dim=16)
     before = sorted(os.listdir(target))
@@ -120,7 +122,7 @@ def test_export_is_atomic_and_never_leaves_a_half_overwritten_export(trained_run
 
 @pytest.mark.parametrize("kwargs,argument", [({"max_samples": 0}, "max_samples"), ({"latent_dim": 0}, "latent_dim")])
 def test_bad_arguments_raise_value_errors(trained_run, tmp_path, kwargs, argument):
-    generator, _ = train.load_generator(trained_run)
+    generator, _ = generators.load_generator(trained_run)
     args = dict(latent_dim=16)
     args.update(kwargs)
     with pytest.raises(ValueError, match=argument):
@@ -163,11 +165,11 @@ def test_export_and_sample_tools(trained_run, tmp_path, project_root, cifar_imag
     # FID sees the folder exactly as the generator in process: the same FID-network features for the same latents
     from bwgan_tf import latents, metrics
     network, loaded = metrics.fid_extractor(), tf.saved_model.load(target)
-    z = latents.seed_latents((0, 1, 2, 3, 4, 9), int(loaded.signatures["latent"]()["latent_dim"]))
+    z = latents.for_seeds((0, 1, 2, 3, 4, 9), int(loaded.signatures["latent"]()["latent_dim"]))
     in_process = metrics.reference_statistics([loaded.signatures["generate"](z=z)["images"]], network, num=6,
                                               kid_samples=6)
-    assert metrics.image_size_for(f"folder:{folder}", target) == 32  # a folder takes the generator's size
-    from_folder = metrics.set_statistics(f"folder:{folder}", network, kid_samples=6, image_size=32)
+    assert scoring.image_size_for(f"folder:{folder}", target) == 32  # a folder takes the generator's size
+    from_folder = scoring.set_statistics(f"folder:{folder}", network, kid_samples=6, image_size=32)
     assert from_folder.count == 6
     np.testing.assert_allclose(from_folder.head_features, in_process.head_features, rtol=1e-4, atol=1e-5)
     reference = metrics.reference_statistics([cifar_images[:6]], network, num=6, kid_samples=6)

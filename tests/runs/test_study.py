@@ -6,7 +6,8 @@ import os
 import numpy as np
 import pytest
 
-from bwgan_tf import metrics, study, train
+from bwgan_tf import metrics, train
+from bwgan_tf.runs import study
 from bwgan_tf.train import run_dir as run_dir_lib
 
 TINY = study.Study(

@@ -8,8 +8,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from bwgan_tf import gan, sgdr, train
-from bwgan_tf.train import build, restarts
+from bwgan_tf.runs import generators
+from bwgan_tf import gan, schedules, train
+from bwgan_tf.train import build
+from bwgan_tf.runs import restarts
 from bwgan_tf.train import run_dir as run_dir_lib
 
 TOY = dict(dataset="toy:8gaussians", architecture="toy_mlp", width=16, latent_dim=2, space="l2", lam=10.0,
@@ -28,14 +30,14 @@ def eq5(t):
 
 
 def test_warm_restarts_follow_eq5_for_the_generator_and_per_critic_update():
-    generator_rate, critic_rate = (sgdr.WarmRestarts(LR, START, K, per) for per in (1, 5))
+    generator_rate, critic_rate = (schedules.WarmRestarts(LR, START, K, per) for per in (1, 5))
     steps = np.arange(START, START + N * K)
     assert np.allclose([generator_rate(s) for s in steps], [eq5(t) for t in steps], rtol=1e-6)
     # The critic's 5 updates of generator step t read t + j / 5.
     assert np.allclose([critic_rate(5 * s + 2) for s in steps], [eq5(t + 0.4) for t in steps], rtol=1e-6)
     assert float(generator_rate(START + K)) == pytest.approx(LR)  # a warm restart: back to eta_max
     assert float(generator_rate(START + K - 1)) == pytest.approx(LR * (1 - math.cos(math.pi / K)) / 2)
-    optimizers = gan.paper_optimizers(lr=LR, n_critic=5, decay_steps=sgdr.plan(START, K, N))
+    optimizers = schedules.paper_optimizers(lr=LR, n_critic=5, decay_steps=schedules.sgdr_plan(START, K, N))
     assert [o._learning_rate.get_config() for o in optimizers] == [  # the Keras optimizer keeps its schedule there
         dict(lr=LR, start=START, restart_steps=K, per_generator_step=per, lr_min=0.0) for per in (1, 5)]
 
@@ -69,7 +71,7 @@ def test_snapshots_are_the_ema_generator_at_the_end_of_each_restart(phase):
     _, phase_dir, _ = phase
     assert sorted(os.listdir(os.path.join(phase_dir, "snapshots"))) == [f"restart_{r}" for r in range(1, N + 1)]
     z = tf.random.stateless_normal([6, 2], seed=[1, 2])
-    for r, step in enumerate(sgdr.snapshot_steps(sgdr.plan(START, K, N)), 1):
+    for r, step in enumerate(schedules.snapshot_steps(schedules.sgdr_plan(START, K, N)), 1):
         assert step == START + r * K
         model, config = build.load_model(phase_dir, os.path.join(phase_dir, "checkpoints", f"ckpt-{step}"))
         member = build.build_generator(config)
@@ -79,10 +81,10 @@ def test_snapshots_are_the_ema_generator_at_the_end_of_each_restart(phase):
 
 def test_ensemble_of_the_phase_samples_each_z_from_its_snapshot(phase):
     _, phase_dir, _ = phase
-    generator, _ = train.load_generator(phase_dir)
+    generator, _ = generators.load_generator(phase_dir)
     members = restarts.load_ensemble(phase_dir)[0].get_layer("by_member").members
     z = tf.random.stateless_normal([64, 2], seed=[3, 0])
-    from bwgan_tf import ensemble
+    from bwgan_tf.runs import ensemble
     index = ensemble.member_index(z, N).numpy()
     assert set(index) == set(range(N))
     expected = np.stack([members[m](z[i:i + 1])[0] for i, m in enumerate(index)])

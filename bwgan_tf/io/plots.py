@@ -4,7 +4,7 @@ from typing import Dict, Optional, Sequence, Tuple
 
 import numpy as np
 
-from bwgan_tf import files
+from bwgan_tf.io import files
 
 
 def _figure(width=6.4, height=4.0, ncols=1):

@@ -10,8 +10,10 @@ the sample count (is50k, fid50k).
 from typing import Optional
 
 from bwgan_tf import checks
-from bwgan_tf.train import build, loop
-from bwgan_tf.train import restarts as restarts_lib
+from bwgan_tf import metrics as metrics_lib
+from bwgan_tf.runs import generators
+from bwgan_tf.runs import restarts as restarts_lib
+from bwgan_tf.train import loop
 from bwgan_tf.train import run_dir as run_dir_lib
 from bwgan_tf.train.config import TrainConfig
 
@@ -21,7 +23,6 @@ PAPER = {"cifar10_l10": "IS 8.31 +- .07", "cifar10_sobolev": "IS 8.26 +- .07"}  
 def choose_metrics(metrics: Optional[str], inception: Optional[str], classifier: Optional[str]):
     """(metric names to compute, the paper's metrics left out): `metrics` when given; else is and fid when an
     extractor with logits is given, else fid alone, with is left out (the FID network has no logits)."""
-    from bwgan_tf import metrics as metrics_lib  # imports TF-GAN
     if metrics:
         return metrics_lib.parse_metrics(metrics), []
     if inception or classifier:
@@ -38,7 +39,6 @@ def run(config: TrainConfig, *, restarts: int = restarts_lib.RESTARTS, restart_s
 
     metrics: default "is,fid" with an Inception module or a classifier, else "fid" (IS is then not computed).
     """
-    from bwgan_tf import metrics as metrics_lib  # imports TF-GAN; only needed for the scores
     checks.positive_int(restarts, "restarts")
     checks.positive_int(restart_steps, "restart_steps")
     checks.integer(num_samples, "num_samples", minimum=2)
@@ -46,7 +46,7 @@ def run(config: TrainConfig, *, restarts: int = restarts_lib.RESTARTS, restart_s
     extractor = metrics_lib.resolve_extractor(classifier=classifier, inception=inception, metrics=names)
     run_dir = loop.train(config, print_fn)
     phase = restarts_lib.run(run_dir, restarts, restart_steps, print_fn=print_fn)
-    generator, phase_config = build.load_generator(phase)
+    generator, phase_config = generators.load_generator(phase)
     print_fn(f"scoring the ensemble of {restarts} snapshots: {', '.join(names)} of {num_samples} samples"
              + (f" ({', '.join(skipped)} not computed: it needs --inception, TF-GAN's Inception module)"
                 if skipped else ""), flush=True)

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from bwgan_tf import files
+from bwgan_tf.io import files
 
 
 def test_check_output_refuses_a_directory_and_a_path_under_a_file(tmp_path):

@@ -5,8 +5,10 @@ import os
 import numpy as np
 import pytest
 
-from bwgan_tf import ensemble, train
-from bwgan_tf.train import table4
+from bwgan_tf.runs import generators
+from bwgan_tf import train
+from bwgan_tf.runs import ensemble
+from bwgan_tf.runs import table4
 
 
 def quiet(*args, **kwargs):
@@ -49,7 +51,7 @@ def test_table4_protocol_runs_end_to_end_and_names_what_it_computed(tmp_path, ci
     assert record["num_samples"] == 20
     with open(os.path.join(phase, "table4.json")) as f:
         assert json.load(f) == record
-    generator, _ = train.load_generator(phase)
+    generator, _ = generators.load_generator(phase)
     assert isinstance(generator.get_layer("by_member"), ensemble._ByMember)  # the ensemble was scored
     assert any(line.startswith("scoring the ensemble of 2 snapshots: is, fid of 20 samples") for line in lines)
     # Again: every stage is complete, nothing is trained, the same scores come back.

@@ -14,7 +14,8 @@ from typing import Optional, Tuple
 
 import tensorflow as tf
 
-from bwgan_tf import checks, ensemble, sgdr
+from bwgan_tf import checks, schedules
+from bwgan_tf.runs import ensemble
 from bwgan_tf.train import build, callbacks, loop
 from bwgan_tf.train import run_dir as run_dir_lib
 from bwgan_tf.train.config import TrainConfig
@@ -51,19 +52,19 @@ def run(run_dir: str, restarts: int = RESTARTS, restart_steps: int = RESTART_STE
     output_dir = output_dir or default_output_dir(run_dir)
     if os.path.abspath(output_dir) == os.path.abspath(run_dir):
         raise ValueError("output_dir: the SGDR phase needs a directory of its own, not the finished run's")
-    if sgdr.is_plan(run_dir_lib.read_config(run_dir).get("lr_plan")):
+    if schedules.is_sgdr(run_dir_lib.read_config(run_dir).get("lr_plan")):
         raise ValueError(f"run_dir: {run_dir!r} is an SGDR phase itself; give the finished main run")
     if not run_dir_lib.exists(output_dir):
         _start(run_dir, output_dir, restarts, restart_steps, print_fn)
     saved = run_dir_lib.read_config(output_dir).get("lr_plan")
-    if not sgdr.is_plan(saved):
+    if not schedules.is_sgdr(saved):
         raise ValueError(f"output_dir: {output_dir!r} holds a training run, not an SGDR phase")
     if (saved["restarts"], saved["restart_steps"]) != (restarts, restart_steps):
         raise ValueError(f"restarts: {output_dir!r} holds a phase of {saved['restarts']} restarts of "
                          f"{saved['restart_steps']} steps, not {restarts} of {restart_steps}; continue it with its "
                          f"own values or choose another output_dir")
     return loop.train(build.read_config(output_dir), print_fn,
-                      extra_callbacks=[SnapshotSaver(output_dir, sgdr.snapshot_steps(saved))])
+                      extra_callbacks=[SnapshotSaver(output_dir, schedules.snapshot_steps(saved))])
 
 
 def _start(run_dir: str, output_dir: str, restarts: int, restart_steps: int, print_fn) -> None:
@@ -78,7 +79,7 @@ def _start(run_dir: str, output_dir: str, restarts: int, restart_steps: int, pri
                          f"(tools/train.py --output_dir={run_dir} --resume)")
     build.copy_checkpoint(checkpoint, run_dir_lib.create(output_dir))
     phase = config.replace(output_dir=output_dir, steps=step + restarts * restart_steps, lr_decay=True)
-    plan = dict(sgdr.plan(step, restart_steps, restarts), source=checkpoint)
+    plan = dict(schedules.sgdr_plan(step, restart_steps, restarts), source=checkpoint)
     run_dir_lib.write_config(output_dir, dict(phase.to_dict(), lam_gamma_source=saved.get("lam_gamma_source"),
                                               lr_plan=plan))
     print_fn(f"SGDR phase: {restarts} restarts of {restart_steps} generator steps from {checkpoint} in {output_dir}",

@@ -12,9 +12,10 @@ import json
 import os
 from typing import Callable, Dict, Optional
 
-import tensorflow as tf
-
-from bwgan_tf import export, files, images, plots, train
+from bwgan_tf import latents, metrics, train
+from bwgan_tf.io import files, images, plots
+from bwgan_tf.metrics import registry
+from bwgan_tf.runs import export, generators
 from bwgan_tf.train import build
 from bwgan_tf.train import run_dir as run_dir_lib
 
@@ -67,19 +68,16 @@ def run_config(study: Study, name: str, output_dir: str, data_path: str, steps: 
 def metric_name(num_samples: int, split: str, extractor=None) -> str:
     """fid2k_train: FID's label for the sample count (registry.metric_label; fd2k_<name> for a stand-in extractor,
     None is the standard network) and the reference split."""
-    from bwgan_tf.metrics import registry
     return f"{registry.metric_label('fid', registry.Settings(num_samples), extractor)}_{split}"
 
 
 def _is_metric(key: str) -> bool:
-    from bwgan_tf.metrics import registry
     return registry.is_metric_label(key) and key.endswith(("_train", "_test"))
 
 
 def evaluate_checkpoints(run_dir: str, study: Study, extractor, references: dict, print_fn=print) -> list:
     """FID of the EMA generator at every eval_every-th kept checkpoint and the last one; skips those done. The
     samples of one (step, count) are drawn and featurised once and compared with every reference split."""
-    from bwgan_tf import metrics
     model_config = build.read_config(run_dir)
     model = build.build_model(model_config)
     manager = build.checkpoint_manager(model, run_dir, keep=10_000)
@@ -155,9 +153,8 @@ def write_results(study: Study, output_dir: str, extractor=None) -> dict:
         if row["steps"] < row["of_steps"]:
             continue
         run_dir = os.path.join(output_dir, "runs", row["run"])
-        generator, config = train.load_generator(run_dir)
-        grid = images.grid(images.to_uint8(generator(tf.random.stateless_normal([64, config.latent_dim], [0, 0]),
-                                                     training=False).numpy()))
+        generator, config = generators.load_generator(run_dir)
+        grid = images.grid(images.to_uint8(generator(latents.for_seed(0, 64, config.latent_dim), training=False).numpy()))
         images.write_png(os.path.join(output_dir, "grids", f"{row['run']}.png"), grid)
         export_dir = os.path.join(output_dir, "exports", row["run"])
         if not os.path.isdir(export_dir):
@@ -173,7 +170,6 @@ def run(name: str, output_dir: str, *, data_path: str = SUBSET, only=None, steps
 
     FID uses the standard network in `fid_precision` (bfloat16 halves its cost on CPUs with native bf16; its FID
     differs from float32's by a fraction of a percent, BUILD_NOTES.md); each record names its extractor."""
-    from bwgan_tf import metrics
     if name not in STUDIES:
         raise ValueError(f"study must be one of {', '.join(STUDIES)}, got {name!r}")
     chosen = STUDIES[name]
@@ -184,7 +180,7 @@ def run(name: str, output_dir: str, *, data_path: str = SUBSET, only=None, steps
     configs = {n: run_config(chosen, n, output_dir, data_path, steps) for n in names}  # all validated first
     extractor = metrics.fid_extractor(precision=fid_precision)
     reference = chosen.reference(data_path)
-    references = {split: metrics.reference_statistics(reference, extractor, split=split, num=metrics.sets.ALL,
+    references = {split: metrics.reference_statistics(reference, extractor, split=split, num=metrics.ALL,
                                                       cache_dir=files.cache_dir("reference"), what="--data")
                   for split in ("train", "test")}
     for config in configs.values():
