@@ -1,13 +1,13 @@
 """The package's own estimators (bwgan_tf.metrics.formulas) against TF-GAN 2.1's outputs recorded in
-fixtures/tfgan_reference.npz (made by fixtures/make_tfgan_reference.py on the classic stack) and against closed
-forms. Needs no tensorflow_gan."""
+fixtures/tfgan_reference.npz (made by fixtures/make_tfgan_reference.py on the classic stack), against closed forms,
+and the choice between the two implementations. Needs no tensorflow_gan."""
 import pathlib
 
 import numpy as np
 import pytest
 import scipy.ndimage
 
-from bwgan_tf.metrics import formulas
+from bwgan_tf.metrics import estimators, formulas
 
 REFERENCE = pathlib.Path(__file__).resolve().parent / "fixtures" / "tfgan_reference.npz"
 RTOL = 1e-6
@@ -185,3 +185,35 @@ def test_bad_inputs_name_the_argument():
         formulas.kernel_distance(np.ones((5, 3)), np.ones((300, 3)), max_block_size=100)
     with pytest.raises(ValueError, match="real and fake"):
         formulas.sliced_wasserstein(np.zeros((2, 32, 32, 3)), np.zeros((3, 32, 32, 3)))
+
+
+# ------------------------------------------------------------------ the choice of implementation
+
+def test_implementation_follows_the_environment(monkeypatch):
+    monkeypatch.setenv(estimators.ENV_VAR, "TF-GAN")
+    with pytest.raises(ValueError) as error:
+        estimators.frechet_distance(np.zeros(2), np.eye(2), np.zeros(2), np.eye(2))
+    message = str(error.value)
+    assert "\n" not in message and "BWGAN_TF_ESTIMATORS must be 'own' or 'tfgan'" in message and "'TF-GAN'" in message
+    monkeypatch.setenv(estimators.ENV_VAR, "own")
+    assert estimators.implementation() == "own"
+    monkeypatch.delenv(estimators.ENV_VAR)
+    assert estimators.implementation() == ("own" if estimators.tfgan_import_error() else "tfgan")
+    monkeypatch.setattr(estimators, "tfgan_import_error", lambda: "AttributeError: no tf.estimator")  # as on TF 2.16+
+    assert estimators.implementation() == "own"
+    monkeypatch.setenv(estimators.ENV_VAR, "tfgan")
+    with pytest.raises(ImportError, match="BWGAN_TF_ESTIMATORS=tfgan, but tensorflow_gan does not import"):
+        estimators.implementation()
+
+
+def test_both_implementations_agree_through_the_estimators(monkeypatch):
+    if estimators.tfgan_import_error():
+        pytest.skip(f"tensorflow_gan does not import here: {estimators.tfgan_import_error()}")
+    rng = np.random.default_rng(6)
+    a, b, logits = rng.normal(size=(90, 6)), rng.normal(size=(70, 6)) + 0.4, rng.normal(size=(200, 5)) * 2
+    results = {}
+    for name in estimators.IMPLEMENTATIONS:
+        monkeypatch.setenv(estimators.ENV_VAR, name)
+        results[name] = [*estimators.classifier_score(logits, splits=4), estimators.frechet_distance_from_activations(
+            a, b), *estimators.kernel_distance(a, b, max_block_size=30), estimators.split_score(logits[:50])]
+    assert_close(results["own"], results["tfgan"])
