@@ -1,7 +1,8 @@
-"""Sample quality: Inception Score, FID and KID through TF-GAN's estimators, improved precision/recall and
-density/coverage on the same features, and TF-GAN's sliced Wasserstein distance, streamed over many samples.
+"""Sample quality: Inception Score, FID and KID (TF-GAN's estimators or the own formulas), improved precision/recall and
+density/coverage on the same features, and the sliced Wasserstein distance, streamed over many samples.
 
-  estimators    TF-GAN's estimators in float64 (the only module importing tensorflow_gan)
+  estimators    IS, FID, KID in float64: TF-GAN's where it imports, else formulas' (implementation() chooses)
+  formulas      the estimators (and SWD) written out in numpy/scipy, checked against TF-GAN's recorded outputs
   accumulators  streaming state: running moments, split-by-split classifier score, first rows
   fid_inception the standard FID network (TF Inception 2015-12-05, pool_3) in Keras; fid_weights converts it
   features      feature extractors: the FID network (default for fid, kid), TF-GAN's Inception module (TF-Hub,
@@ -10,7 +11,7 @@ density/coverage on the same features, and TF-GAN's sliced Wasserstein distance,
   sampling      Sampler: generated images from stateless latents
   reference     reference statistics of real data and their cache
   manifold      k-NN precision/recall (Kynkaanniemi et al.) and density/coverage (Naeem et al.), blocked numpy
-  swd           sliced Wasserstein distance over a Laplacian pyramid (TF-GAN, made deterministic)
+  swd           sliced Wasserstein distance over a Laplacian pyramid (TF-GAN or formulas, deterministic)
   registry      the metrics by name, their declared traits and protocol-stating labels
   definitions   the registered metrics: is, fid, kid, pr, dc, swd
   evaluator     evaluate(), resolve_extractor(), and compare(): fid / kid / pr / dc between two sets' statistics

@@ -1,60 +1,90 @@
-"""TF-GAN's sample-quality estimators, in float64; the only module of the package that imports tensorflow_gan.
+"""The sample-quality estimators in float64, by TF-GAN 2.1 where it imports and by the package's own `formulas` where
+it does not (TF-GAN 2.1 imports tf.estimator, which TF 2.16 removed). The two agree within 1e-6 relative
+(tests/metrics/test_formulas.py); `implementation()` makes the choice, here and for swd.sliced_wasserstein.
 
 - Inception/classifier score (Salimans et al. 2016): exp(E_x KL(p(y|x) || p(y))), on `splits` consecutive
-  splits, mean and std over splits (`classifier_score_from_logits`).
-- Frechet distance (Heusel et al. 2017): |m1 - m2|^2 + Tr(C1 + C2 - 2 (C1 C2)^(1/2)) (`trace_sqrt_product`,
-  `frechet_classifier_distance_from_activations`).
+  splits, mean and std over splits.
+- Frechet distance (Heusel et al. 2017): |m1 - m2|^2 + Tr(C1 + C2 - 2 (C1 C2)^(1/2)).
 - Kernel distance (Binkowski et al. 2018): TF-GAN's unbiased block estimator of MMD^2 with the cubic kernel
-  (x.y/d + 1)^3 (`kernel_classifier_distance_and_std_from_activations`).
+  (x.y/d + 1)^3, and its standard error across blocks.
+
+With swd, the only module importing tensorflow_gan, and only when it is used.
 """
+import functools
+import os
+
 import numpy as np
-import tensorflow as tf
-import tensorflow_gan as tfgan
-from tensorflow_gan.python.eval.classifier_metrics import trace_sqrt_product
+
+from bwgan_tf.metrics import formulas
+from bwgan_tf.metrics.formulas import split_sizes  # noqa: F401 (the accumulators split with it)
 
 DEFAULT_SPLITS = 10
 DEFAULT_KID_SAMPLES = 10_000  # activations per side kept for KID
 DEFAULT_KID_BLOCK_SIZE = 1024
+ENV_VAR = "BWGAN_TF_ESTIMATORS"
+IMPLEMENTATIONS = ("own", "tfgan")
 
 
-def split_sizes(num: int, splits: int = DEFAULT_SPLITS) -> list:
-    """Sizes of `splits` consecutive splits of `num` samples (numpy's array_split)."""
-    if splits < 1 or num < splits:
-        raise ValueError(f"splits must be in [1, num_samples={num}], got {splits}")
-    return [len(s) for s in np.array_split(np.arange(num), splits)]
+@functools.cache
+def tfgan_import_error():
+    """None when `import tensorflow_gan` works, else why not, in one line (it is tried once)."""
+    try:
+        import tensorflow_gan  # noqa: F401
+    except Exception as error:  # on TF >= 2.16 TF-GAN 2.1 fails with AttributeError (tf.estimator), not ImportError
+        return f"{type(error).__name__}: {error}"
+    return None
+
+
+def implementation() -> str:
+    """'tfgan' or 'own': $BWGAN_TF_ESTIMATORS when set, else 'tfgan' if tensorflow_gan imports, else 'own'."""
+    choice = os.environ.get(ENV_VAR, "")
+    if choice not in ("", *IMPLEMENTATIONS):
+        raise ValueError(f"{ENV_VAR} must be 'own' or 'tfgan' (or unset: TF-GAN where it imports), got {choice!r}")
+    if choice == "tfgan" and tfgan_import_error():
+        raise ImportError(f"{ENV_VAR}=tfgan, but tensorflow_gan does not import ({tfgan_import_error()})")
+    return choice or ("own" if tfgan_import_error() else "tfgan")
 
 
 def split_score(logits) -> float:
-    """TF-GAN's classifier_score_from_logits of one split [N, K], in float64."""
+    """The classifier score exp(E KL(p(y|x) || p(y))) of one split [N, K], in float64."""
+    logits = formulas.check_logits(logits)
+    if implementation() == "own":
+        return formulas.split_score(logits)
+    import tensorflow as tf
+    import tensorflow_gan as tfgan
     return float(tfgan.eval.classifier_score_from_logits(tf.constant(logits, tf.float64)))
 
 
 def classifier_score(logits, splits=DEFAULT_SPLITS):
-    """Inception/classifier score exp(E KL(p(y|x) || p(y))) over `splits` consecutive splits -> (mean, std)."""
-    logits = np.asarray(logits)
-    if logits.ndim != 2:
-        raise ValueError(f"logits must have shape [N, K], got {logits.shape}")
+    """Inception/classifier score exp(E KL(p(y|x) || p(y))) over `splits` consecutive splits -> (mean, std).
+
+    The logits are rounded to float32 first, as the streaming ClassifierScoreAccumulator keeps them."""
+    logits = formulas.check_logits(np.asarray(logits, np.float32))
     bounds = np.cumsum(split_sizes(len(logits), splits))[:-1]
-    scores = [split_score(part) for part in np.split(logits.astype(np.float32), bounds)]
+    scores = [split_score(part) for part in np.split(logits, bounds)]
     return float(np.mean(scores)), float(np.std(scores))
 
 
 def frechet_distance(mean1, cov1, mean2, cov2) -> float:
-    """|m1 - m2|^2 + Tr(C1 + C2 - 2 (C1 C2)^(1/2)) in float64, with TF-GAN's trace_sqrt_product."""
-    mean1, mean2 = tf.constant(mean1, tf.float64), tf.constant(mean2, tf.float64)
-    cov1, cov2 = tf.constant(cov1, tf.float64), tf.constant(cov2, tf.float64)
-    d = mean1.shape[0] if mean1.shape.rank == 1 else None
-    if d is None or mean2.shape != [d] or cov1.shape != [d, d] or cov2.shape != [d, d]:
-        raise ValueError(f"means [D] and covariances [D, D] must match, got {mean1.shape}, {cov1.shape}, "
-                         f"{mean2.shape}, {cov2.shape}")
+    """|m1 - m2|^2 + Tr(C1 + C2 - 2 (C1 C2)^(1/2)) in float64 (TF-GAN's trace_sqrt_product or formulas')."""
+    mean1, cov1, mean2, cov2 = formulas.check_moments(mean1, cov1, mean2, cov2)
+    if implementation() == "own":
+        return formulas.frechet_distance(mean1, cov1, mean2, cov2)
+    import tensorflow as tf
+    from tensorflow_gan.python.eval.classifier_metrics import trace_sqrt_product
+    mean1, cov1, mean2, cov2 = (tf.constant(x, tf.float64) for x in (mean1, cov1, mean2, cov2))
     trace = tf.linalg.trace(cov1 + cov2) - 2.0 * trace_sqrt_product(cov1, cov2)
     return float(tf.reduce_sum(tf.math.squared_difference(mean1, mean2)) + trace)
 
 
 def frechet_distance_from_activations(activations1, activations2) -> float:
-    """TF-GAN's frechet_classifier_distance_from_activations in float64 (holds all activations)."""
-    return float(tfgan.eval.frechet_classifier_distance_from_activations(
-        tf.constant(activations1, tf.float64), tf.constant(activations2, tf.float64)))
+    """The Frechet distance of the activations' means and unbiased covariances, in float64 (holds all of them)."""
+    a, b = formulas.check_activations(activations1, activations2)
+    if implementation() == "own":
+        return formulas.frechet_distance_from_activations(a, b)
+    import tensorflow as tf
+    import tensorflow_gan as tfgan
+    return float(tfgan.eval.frechet_classifier_distance_from_activations(tf.constant(a), tf.constant(b)))
 
 
 def kernel_distance(activations1, activations2, max_block_size=DEFAULT_KID_BLOCK_SIZE):
@@ -63,11 +93,12 @@ def kernel_distance(activations1, activations2, max_block_size=DEFAULT_KID_BLOCK
     The std is estimated across blocks of <= max_block_size rows, so it is NaN when there is only one block.
 
     TF-GAN 2.1 calls `.shape.assert_has_rank` on its inputs, so they are passed as tensors (eager works)."""
-    a = tf.constant(np.asarray(activations1), tf.float64)
-    b = tf.constant(np.asarray(activations2), tf.float64)
-    if a.shape.rank != 2 or b.shape.rank != 2 or a.shape[1] != b.shape[1]:
-        raise ValueError(f"activations must be [N, D] and [M, D], got {a.shape} and {b.shape}")
-    if min(a.shape[0], b.shape[0]) < 2:
-        raise ValueError("KID needs at least 2 activations on each side")
-    kid, std = tfgan.eval.kernel_classifier_distance_and_std_from_activations(a, b, max_block_size=max_block_size)
+    a, b = formulas.check_activations(activations1, activations2)
+    formulas.kid_blocks(len(a), len(b), max_block_size)  # ValueError, not NaN, when a block would have < 2 rows
+    if implementation() == "own":
+        return formulas.kernel_distance(a, b, max_block_size=max_block_size)
+    import tensorflow as tf
+    import tensorflow_gan as tfgan
+    kid, std = tfgan.eval.kernel_classifier_distance_and_std_from_activations(
+        tf.constant(a), tf.constant(b), max_block_size=max_block_size)
     return float(kid), float(std)

@@ -1,13 +1,17 @@
-"""Sliced Wasserstein distance over a Laplacian pyramid (Karras et al. 2018, appendix D) through TF-GAN.
+"""Sliced Wasserstein distance over a Laplacian pyramid (Karras et al. 2018, appendix D): TF-GAN's where it imports,
+else the package's own (`formulas.sliced_wasserstein`); `estimators.implementation()` chooses.
 
-`tfgan.eval.sliced_wasserstein_distance` draws random 7x7 patches per image at every pyramid level (numpy's global
-generator), normalises each patch, and averages |sorted projections| over random directions (TensorFlow's global
-seed). It is run here in its own graph with a fixed graph seed, and numpy's global state is restored afterwards,
-so the result is a deterministic function of the images and `seed` and leaves the caller's randomness alone.
-Values are TF-GAN's (Karras et al. report them x 1e3).
+Both draw random 7x7 patches per image at every pyramid level, normalise each patch, and average |sorted projections|
+over random directions; the result is a deterministic function of the images and `seed`, and the caller's
+randomness is left alone. TF-GAN draws patches from numpy's global generator and directions from TensorFlow's: it
+is run here in its own graph with a fixed graph seed, and numpy's global state is restored afterwards. The own one
+draws everything from np.random.default_rng(seed). So for one seed the two give different draws of the same
+statistic (same pyramid, patches, normalisation and distance, checked piece by piece in tests/metrics/test_formulas.py),
+not equal values. Values are TF-GAN's scale (Karras et al. report them x 1e3).
 """
 import numpy as np
-import tensorflow as tf
+
+from bwgan_tf.metrics import estimators, formulas
 
 DEFAULT_SWD_SAMPLES = 8192  # TF-GAN: "use 8192 images to get numbers comparable to the ones in the original paper"
 RESOLUTION_MIN = 16
@@ -42,7 +46,19 @@ def sliced_wasserstein(real, fake, seed: int = 0) -> dict:
     check_images(real.shape[1:], "swd reference")
     if fake.shape[1:] != real.shape[1:]:
         raise ValueError(f"swd: generated images {fake.shape[1:]} differ from the reference's {real.shape[1:]}")
-    import tensorflow_gan as tfgan  # imported here: only this metric needs it
+    if len(fake) != len(real):
+        raise ValueError(f"swd: compares as many generated images as real ones, got {len(fake)} and {len(real)}")
+    if estimators.implementation() == "own":
+        values = formulas.sliced_wasserstein(real, fake, seed=seed, resolution_min=RESOLUTION_MIN)
+    else:
+        values = tfgan_sliced_wasserstein(real, fake, seed)
+    return {size: (float(a), float(b)) for size, (a, b) in zip(resolutions(real.shape[1]), values)}
+
+
+def tfgan_sliced_wasserstein(real, fake, seed: int) -> list:
+    """TF-GAN's [(real vs real, real vs generated)] per level, run in a graph seeded by `seed`, numpy's state kept."""
+    import tensorflow as tf
+    import tensorflow_gan as tfgan
     numpy_state = np.random.get_state()
     np.random.seed(seed)
     try:
@@ -55,7 +71,6 @@ def sliced_wasserstein(real, fake, seed: int = 0) -> dict:
             for previous, op in zip(draws, draws[1:]):  # run them in creation order: they share numpy's generator
                 op._add_control_input(previous)  # graph mode has no public API for this
             with tf.compat.v1.Session(graph=graph) as session:
-                values = session.run(scores, feed_dict=dict(zip(inputs, (real, fake))))
+                return session.run(scores, feed_dict=dict(zip(inputs, (real, fake))))
     finally:
         np.random.set_state(numpy_state)
-    return {size: (float(a), float(b)) for size, (a, b) in zip(resolutions(real.shape[1]), values)}
