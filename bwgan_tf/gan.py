@@ -5,7 +5,9 @@
 
     L_D = (E D(G(z)) - E D(x)) / gamma + penalty + drift * E D(x)^2,     L_G = -E D(G(z)) / gamma,
 
-where the Lipschitz strategy (bwgan_tf.lipschitz) supplies the scores, the penalty and any projection.
+where the Lipschitz strategy (bwgan_tf.lipschitz) supplies the scores, the penalty and any projection. Written for
+the normalised critic f = D / gamma (the 1-Lipschitz function the penalty aims at), the paper's drift term weighs
+drift * gamma^2 E f(x)^2; drift_mode="normalized" applies it to f instead: drift * E (D(x) / gamma)^2.
 
 Data layout: each element of the dataset is one generator step's worth of real samples, [n_critic * B, ...]
 (a tuple's first element is used). train_step splits it into n_critic batches of B, one per critic update
@@ -26,6 +28,8 @@ from bwgan_tf import checks, latents, replicas, schedules
 from bwgan_tf import critic_schedule as critic_schedule_lib
 from bwgan_tf import lipschitz as lipschitz_lib
 
+DRIFT_MODES = ("paper", "normalized")
+
 
 def _check(condition: bool, message: str) -> None:
     if not condition:
@@ -42,7 +46,9 @@ class WassersteinGAN(tf.keras.Model):
       lipschitz: a lipschitz.LipschitzStrategy, or its name (built with defaults).
       n_critic: critic updates per generator update (5 in the papers).
       ema_decay: decay of the exponential moving average of the generator weights, in [0, 1).
-      drift: weight of E D(x)^2 in the critic loss (Adler & Lunz 2018: 1e-5).
+      drift: weight of the drift term in the critic loss (Adler & Lunz 2018: 1e-5).
+      drift_mode: "paper" (drift * E D(x)^2, eq. 8 as the paper and the official code write it) or "normalized"
+        (drift * E (D(x) / gamma)^2: the same weight on the normalised critic whatever gamma is).
       seed: seed of the training draws (latent vectors, interpolation points).
       generator_batch_factor: latent vectors per generator update, as a multiple of the critic batch B (the
         official BWGAN and WGAN-GP codes draw 2 x 64 = 128).
@@ -53,7 +59,7 @@ class WassersteinGAN(tf.keras.Model):
     def __init__(self, generator: tf.keras.Model, critic: tf.keras.Model, *, latent_dim: int,
                  lipschitz: Union[str, lipschitz_lib.LipschitzStrategy] = "gradient_penalty", n_critic: int = 5,
                  ema_decay: float = 0.999, drift: float = 1e-5, seed: int = 0, generator_batch_factor: int = 1,
-                 critic_schedule: str = "constant", **kwargs):
+                 critic_schedule: str = "constant", drift_mode: str = "paper", **kwargs):
         super().__init__(**kwargs)
         checks.positive_int(latent_dim, "latent_dim")
         checks.positive_int(n_critic, "n_critic")
@@ -73,6 +79,7 @@ class WassersteinGAN(tf.keras.Model):
         self.n_critic = n_critic
         self.ema_decay = float(ema_decay)
         self.drift = float(drift)
+        self.drift_mode = checks.one_of(drift_mode, "drift_mode", DRIFT_MODES)
         self.seed = seed
         self.generator_batch_factor = checks.positive_int(generator_batch_factor, "generator_batch_factor")
         self.critic_schedule = checks.one_of(critic_schedule, "critic_schedule", critic_schedule_lib.SCHEDULES)
@@ -138,12 +145,15 @@ class WassersteinGAN(tf.keras.Model):
             d_real, d_fake = self.lipschitz.scores(self.critic, real, fake)
             wasserstein = tf.reduce_mean(d_real) - tf.reduce_mean(d_fake)
             penalty, grad_norm = self.lipschitz.penalty(self.critic, real, fake, draws)
-            loss = -wasserstein / gamma + penalty + self.drift * tf.reduce_mean(tf.square(d_real))
+            drifting = d_real / gamma if self.drift_mode == "normalized" else d_real
+            drift = self.drift * tf.reduce_mean(tf.square(drifting))
+            loss = -wasserstein / gamma + penalty + drift
             share = self._loss_for_gradients(self.critic_optimizer, loss)
         self._apply(self.critic_optimizer, tape, share, self.critic.trainable_variables)
         self.lipschitz.after_critic_update(self.critic)
         self.critic_steps.assign_add(1)
-        return {"critic_loss": loss, "wasserstein": wasserstein / gamma, "penalty": penalty, "grad_norm": grad_norm}
+        return {"critic_loss": loss, "wasserstein": wasserstein / gamma, "penalty": penalty, "drift": drift,
+                "grad_norm": grad_norm}
 
     def generator_step(self, real) -> dict:
         """One generator update with generator_batch_factor x len(real) latent vectors, then the EMA update; the
@@ -200,7 +210,7 @@ class WassersteinGAN(tf.keras.Model):
             new = self.critic_step(tf.ensure_shape(groups[:, j], shape))
             return j + 1, {k: tf.cast(new[k], tf.float32) for k in logs}
 
-        names = ("critic_loss", "wasserstein", "penalty", "grad_norm")
+        names = ("critic_loss", "wasserstein", "penalty", "drift", "grad_norm")
         _, logs = tf.while_loop(lambda j, _: j < count, update, (0, {k: tf.constant(0.0) for k in names}))
         return logs, tf.ensure_shape(groups[:, count - 1], shape)
 

@@ -227,3 +227,38 @@ def test_wgan_gp_on_8_gaussians_lowers_the_exact_wasserstein_distance():
     model.fit(data, epochs=1, verbose=0)
     after = exact_w1(model.sample(300, seed=1).numpy(), real)
     assert after < 0.5 * before, (before, after)
+
+
+@pytest.mark.parametrize("mode", ["paper", "normalized"])
+def test_the_drift_term_at_a_large_gamma_holds_a_linear_critic_as_its_closed_form_says(mode):
+    """Real x ~ N(0, I_2), fake x + s, linear critic D(x) = <v, x> + b with a = |v| / gamma. The critic loss is
+    -a|s| + lam (a - 1)^2 + w a^2 + w b^2 / gamma^2 (E x x^T = I), minimised at a = (|s| + 2 lam) / (2 lam + 2 w)
+    with w = drift gamma^2 (paper) or drift (normalized). At gamma 1000 the paper's 1e-5 is w = 10: the critic's
+    W / gamma = a |s| is held at 0.36 instead of 4."""
+    gamma, lam, shift = 1000.0, 1.0, np.array([np.sqrt(2.0)] * 2, np.float32)  # |s| = 2
+    z = tf.keras.Input([2])
+    generator = tf.keras.Model(z, tf.keras.layers.Dense(2, kernel_initializer="identity",
+                                                        bias_initializer=tf.keras.initializers.Constant(shift))(z))
+    x = tf.keras.Input([2])
+    start = tf.keras.initializers.Constant(-0.5 * gamma / np.sqrt(2.0))  # along -s at half the unit scale
+    critic = tf.keras.Model(x, tf.keras.layers.Dense(1, kernel_initializer=start)(x))
+    model = gan.WassersteinGAN(generator, critic, latent_dim=2, lipschitz=lipschitz.GradientPenalty("l2", lam, gamma),
+                               n_critic=1, drift=1e-5, drift_mode=mode)
+    steps = 200  # Adam moves each weight by about lr per step: lr 20 decayed to 0 reaches a scale of gamma
+    model.compile(*schedules.paper_optimizers("gradient_penalty", lr=20.0, decay_steps=steps, n_critic=1))
+    step = tf.function(model.critic_step)
+    real = np.random.default_rng(0).normal(size=(steps, 1024, 2)).astype(np.float32)
+    for batch in real:
+        logs = step(batch)
+    w = 1e-5 * (gamma ** 2 if mode == "paper" else 1.0)
+    expected = (2.0 + 2 * lam) / (2 * lam + 2 * w)
+    v = critic.layers[-1].kernel.numpy().ravel()
+    assert np.linalg.norm(v) / gamma == pytest.approx(expected, rel=0.02)
+    assert float(logs["drift"]) == pytest.approx(w * (np.linalg.norm(v) / gamma) ** 2, rel=0.2, abs=1e-3)
+    estimate = 2.0 * np.linalg.norm(v) / gamma  # W / gamma of the trained critic, exactly (a linear critic)
+    assert estimate < 0.4 if mode == "paper" else estimate > 3.9
+
+
+def test_drift_mode_is_validated():
+    with pytest.raises(ValueError, match="drift_mode must be one of paper, normalized"):
+        tiny_gan(drift_mode="gamma")

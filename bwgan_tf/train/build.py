@@ -80,6 +80,7 @@ def build_model(config: TrainConfig, lr_plan: Optional[list] = None) -> gan.Wass
                                clip=config.clip, one_sided=config.one_sided)
     model = gan.WassersteinGAN(generator, critic, latent_dim=config.latent_dim, lipschitz=strategy,
                                n_critic=config.n_critic, ema_decay=config.ema_decay, drift=config.drift,
+                               drift_mode=config.drift_mode,
                                seed=config.seed, generator_batch_factor=config.generator_batch_factor,
                                critic_schedule=config.critic_schedule)
     optimizers = schedules.paper_optimizers(config.lipschitz, lr=config.lr, n_critic=config.n_critic,

@@ -10,8 +10,8 @@ import tensorflow as tf
 
 from bwgan_tf import spaces
 from bwgan_tf.io import images, progress
+from bwgan_tf.train import health, toy_plots
 from bwgan_tf.train import run_dir as run_dir_lib
-from bwgan_tf.train import toy_plots
 
 
 class StepCallback(tf.keras.callbacks.Callback):
@@ -98,13 +98,16 @@ class Guard(StepCallback):
 
 
 class MetricsLogger(StepCallback):
-    """Every log_every generator steps: a metrics.jsonl line, TensorBoard scalars and a progress line."""
+    """Every log_every generator steps: a metrics.jsonl line with the step's scalars and the critic's health
+    (train.health), TensorBoard scalars (train/..., health/...) and a progress line; a warning once when the drift
+    term holds the critic (health.DriftWatch; drift_watch None: no watch)."""
 
-    def __init__(self, run_dir, writer, total_steps, log_every, start_step, print_fn=print):
+    def __init__(self, run_dir, writer, total_steps, log_every, start_step, print_fn=print, drift_watch=None):
         super().__init__()
         self.run_dir = run_dir
         self.writer, self.total, self.every, self.print = writer, total_steps, log_every, print_fn
         self.last_time, self.last_step, self.start = None, start_step, start_step
+        self.drift_watch = drift_watch
 
     def on_train_begin(self, logs=None):
         self.last_time = time.perf_counter()
@@ -128,16 +131,20 @@ class MetricsLogger(StepCallback):
         self.last_time, self.last_step = now, step
         record = {"step": step, "time": time.time(), "steps_per_s": rate}
         record.update(values)
+        record.update(health.critic_health(values))
         run_dir_lib.append_metrics(self.run_dir, record)
         with self.writer.as_default(step=step):
             for key, value in record.items():
                 if key not in ("step", "time"):
-                    tf.summary.scalar(f"train/{key}", value)
+                    tf.summary.scalar(f"{'health' if key in health.HEALTH_KEYS else 'train'}/{key}", value)
         eta = (self.total - step) / rate if rate > 0 else float("inf")
         scalars = " ".join(f"{k} {record[k]:.4g}" for k in ("wasserstein", "critic_loss", "generator_loss", "grad_norm")
                            if k in record)
         self.print(f"step {step}/{self.total} ({100 * step / self.total:.1f}%) | {rate:.2f} steps/s | "
                    f"ETA {progress.duration(eta)} | {scalars}", flush=True)
+        warning = self.drift_watch.update(step, values) if self.drift_watch is not None else None
+        if warning:
+            self.print(warning, flush=True)
 
 
 class CheckpointSaver(StepCallback):

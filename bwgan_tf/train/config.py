@@ -9,6 +9,7 @@ import typing
 from typing import Optional, Tuple, Union
 
 from bwgan_tf import checks, critic_schedule, lipschitz, models, parameters, spaces
+from bwgan_tf import gan as gan_lib
 from bwgan_tf.train.presets import PRESETS
 
 STRATEGIES = ("default", "mirrored", "multi_worker")
@@ -45,7 +46,10 @@ class TrainConfig:
                               choices=lambda: parameters.GAMMA_RULES)
     clip: float = setting(0.01, "Weight-clipping bound c (WGAN).")
     one_sided: bool = setting(False, "Penalise only dual norms above gamma.")
-    drift: float = setting(1e-5, "Weight of the drift term E D(real)^2 (Adler & Lunz 2018).")
+    drift: float = setting(1e-5, "Weight of the drift term (Adler & Lunz 2018: 1e-5).")
+    drift_mode: str = setting("paper", "paper: drift * E D(real)^2 as eq. 8 writes it, which weighs drift * gamma^2 on "
+                                       "the normalised critic D/gamma; normalized: drift * E (D(real)/gamma)^2.",
+                              choices=lambda: gan_lib.DRIFT_MODES)
     # models
     architecture: str = setting("resnet", "resnet | dcgan | mlp | toy_mlp, or GENERATOR/CRITIC (e.g. mlp/dcgan).")
     width: Optional[int] = setting(None, "Channels / units (default: the architecture's paper value).")
@@ -174,6 +178,7 @@ def _validated(config: TrainConfig) -> dict:
     checks.one_of(v["strategy"], "strategy", STRATEGIES)
     checks.one_of(v["train_split"], "train_split", ("train", "all"))
     checks.one_of(v["gamma_rule"], "gamma_rule", parameters.GAMMA_RULES)
+    checks.one_of(v["drift_mode"], "drift_mode", gan_lib.DRIFT_MODES)
     try:
         v["space"] = str(spaces.parse(v["space"]))
     except ValueError as error:

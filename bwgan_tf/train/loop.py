@@ -7,7 +7,7 @@ import tensorflow as tf
 
 from bwgan_tf import critic_schedule, data
 from bwgan_tf.io import images
-from bwgan_tf.train import build, callbacks, cluster, hparams, interrupt, resume
+from bwgan_tf.train import build, callbacks, cluster, health, hparams, interrupt, resume
 from bwgan_tf.train import run_dir as run_dir_lib
 from bwgan_tf.train.config import TrainConfig
 
@@ -157,7 +157,8 @@ def _chief_callbacks(config: TrainConfig, writer, start: int, print_fn) -> list:
     examples = real if toy else real[:8]  # the real points of the 2-D pictures, or the images whose dD is shown
     if start == 0:
         hparams.write(writer, config)
-    active = [callbacks.MetricsLogger(run_dir, writer, config.steps, config.log_every, start, print_fn),
+    watch = health.DriftWatch(config.drift, config.drift_mode) if config.drift else None
+    active = [callbacks.MetricsLogger(run_dir, writer, config.steps, config.log_every, start, print_fn, watch),
               callbacks.SampleWriter(run_dir, writer, config.sample_every, examples, config.space, seed=config.seed)]
     if config.eval_every:
         from bwgan_tf.train.evaluation import EvaluationCallback  # imports TF-GAN; only needed when evaluating

@@ -118,6 +118,13 @@ def test_toy_run_directory_holds_config_metrics_checkpoints_samples_and_tensorbo
     assert all(is_png(tmp_path / "toy" / "samples" / name) for name in os.listdir(tmp_path / "toy" / "samples"))
     assert tf.train.latest_checkpoint(str(tmp_path / "toy" / "checkpoints")).endswith("ckpt-20")
     assert {"train/critic_loss", "train/steps_per_s", "samples"} <= event_tags(run_dir)
+    # critic health at every log step, by its definition from the logged terms, in TensorBoard under health/
+    assert config["drift_mode"] == "paper" and config["drift"] == 1e-5
+    for r in records:
+        total = abs(r["wasserstein"]) + r["penalty"] + r["drift"]
+        assert r["w_over_gamma"] == r["wasserstein"] and r["grad_norm_over_gamma"] == pytest.approx(r["grad_norm"] / r["gamma"])
+        assert (r["drift_share"], r["penalty_share"]) == pytest.approx((r["drift"] / total, r["penalty"] / total))
+    assert {"health/w_over_gamma", "health/drift_share", "health/penalty_share"} <= event_tags(run_dir)
     model, _ = train.load_model(run_dir)
     assert int(model.generator_steps.numpy()) == 20
     # A finished run trained again does nothing more.
