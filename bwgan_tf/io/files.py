@@ -43,6 +43,17 @@ def write_json_atomically(path: str, payload) -> str:
     return write_text_atomically(path, json.dumps(payload, indent=2, sort_keys=True) + "\n")
 
 
+def read_json(path: str):
+    """The JSON value in a file; ValueError naming the file when it is missing or not JSON."""
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except FileNotFoundError:
+        raise ValueError(f"{path}: no such file") from None
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{path}: not valid JSON ({error})") from None
+
+
 def read_jsonl(path: str) -> list:
     """The records of a .jsonl file; a line that does not parse (cut short by a kill) is skipped."""
     records = []

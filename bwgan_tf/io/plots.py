@@ -40,6 +40,23 @@ def curves(series: Dict[str, Sequence[Tuple[float, float]]], path: str, *, title
     return _save(plt, figure, path)
 
 
+def bands(series: Dict[str, Sequence[Tuple[float, float, float, float]]], path: str, *, title: str, ylabel: str,
+          xlabel: str = "generator steps") -> str:
+    """One line per name through its (x, mean) points and a shaded band from low to high at each x (the spread
+    over seeds); a PNG at `path`."""
+    if not series:
+        raise ValueError("series: nothing to plot")
+    plt, (figure, axes) = _figure()
+    for name, points in series.items():
+        x, mean, low, high = zip(*sorted(points))
+        line, = axes.plot(x, mean, marker="o", markersize=3, label=name)
+        axes.fill_between(x, low, high, color=line.get_color(), alpha=0.2, linewidth=0)
+    axes.set(title=title, xlabel=xlabel, ylabel=ylabel)
+    axes.grid(alpha=0.3)
+    axes.legend(fontsize="small")
+    return _save(plt, figure, path)
+
+
 def sweep(panels: Dict[str, Sequence[Tuple[float, float, Optional[float]]]], path: str, *, xlabel: str,
           title: str = "") -> str:
     """One panel per metric: (x, value, error or None) points joined in x order, with error bars where given

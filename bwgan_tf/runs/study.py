@@ -15,7 +15,7 @@ from typing import Callable, Dict, Optional
 from bwgan_tf import latents, metrics, train
 from bwgan_tf.io import files, images, plots
 from bwgan_tf.metrics import registry
-from bwgan_tf.runs import export, generators
+from bwgan_tf.runs import export, generators, seeds
 from bwgan_tf.train import build
 from bwgan_tf.train import run_dir as run_dir_lib
 
@@ -32,6 +32,8 @@ class Study:
     eval_samples: int
     final_samples: int
     reference: Callable[[str], str]  # data path -> dataset spec of the reference images (train and test splits)
+    imported: Dict[str, str] = dataclasses.field(default_factory=dict)  # run name -> its name in imported_from
+    imported_from: str = ""  # an earlier study's results folder: table.json, curves.json, exports/<name>/
 
 
 _CPU_BASE = dict(architecture="resnet", width=32, batch_size=64, n_critic=5, lr=2e-4, lr_decay=True, steps=2000,
@@ -77,7 +79,9 @@ STUDIES = {
               **_seeded("l10_paper", _L10, [2]), **_seeded("sobolev_paper", _SOBOLEV, [2]),
               **_seeded("l10_normalized", dict(_L10, drift_mode="normalized"), [2]),
               **_seeded("sobolev_normalized", dict(_SOBOLEV, drift_mode="normalized"), [2])},
-        eval_every=500, eval_samples=2000, final_samples=5000, reference=lambda path: f"npz:{path}"),
+        eval_every=500, eval_samples=2000, final_samples=5000, reference=lambda path: f"npz:{path}",
+        imported={"l2_s0": "l2_bf16_s0", "l2_s1": "l2_bf16_s1", "sobolev_paper_s0": "sobolev_bf16_s0",
+                  "l10_paper_s0": "l10_bf16_s0"}, imported_from=os.path.join("results", "cifar10_cpu")),
 }
 
 
@@ -145,24 +149,67 @@ def evaluate_checkpoints(run_dir: str, study: Study, extractor, references: dict
     return new
 
 
-def table(study: Study, output_dir: str) -> list:
-    """One row per run: settings, resolved lam/gamma, steps done, step rate, and the last value of each FID."""
+def _imported_path(output_dir: str, name: str) -> str:
+    return os.path.join(output_dir, "imported", f"{name}.json")
+
+
+def import_run(study: Study, name: str, output_dir: str, extractor, references: dict, print_fn=print) -> dict:
+    """The row of a run of an earlier study (study.imported): its settings and FID curve from that study's table.json
+    and curves.json, and its final metrics recomputed from its export (the FIDs reproduce that table's); written
+    once to OUTPUT_DIR/imported/<name>.json."""
+    path = _imported_path(output_dir, name)
+    if os.path.isfile(path):
+        return files.read_json(path)
+    old, folder = study.imported[name], study.imported_from
+    row = next((r for r in files.read_json(os.path.join(folder, "table.json")) if r["run"] == old), None)
+    if row is None:
+        raise ValueError(f"imported: {old!r} is not a run of {os.path.join(folder, 'table.json')}")
+    curve = files.read_json(os.path.join(folder, "curves.json"))[old]
+    sampler = generators.open_generator(os.path.join(folder, "exports", old))
+    num = study.final_samples
+    samples = metrics.reference_statistics(sampler.batches(num, 100, seed=12345), extractor, num=num, kid_samples=num)
+    record = {k: v for k, v in row.items() if not _is_metric(k)}
+    record.update(run=name, source=os.path.join(folder, "exports", old), curve={int(k): v for k, v in curve.items()})
+    for split, reference in references.items():
+        record.update({k: round(v, 4) for k, v in final_metrics(samples, reference, split, extractor, True).items()})
+    files.write_json_atomically(path, record)
+    print_fn(f"{name} (imported {record['source']}): " + ", ".join(
+        f"{k} {v:.4g}" for k, v in record.items() if _is_metric(k)), flush=True)
+    return record
+
+
+def table(study: Study, output_dir: str, extractor=None) -> list:
+    """One row per run: settings, resolved lam/gamma, steps done, step rate, the last value of each metric, and its
+    FID curve {step: fid} by `extractor` (`curve`); imported runs as import_run wrote them."""
     rows = []
-    for name in study.runs:
+    fid = metric_name(study.eval_samples, "train", extractor)
+    for name in [*study.runs, *study.imported]:
         run_dir = os.path.join(output_dir, "runs", name)
+        if name in study.imported and os.path.isfile(_imported_path(output_dir, name)):
+            rows.append(files.read_json(_imported_path(output_dir, name)))
         if not run_dir_lib.exists(run_dir):
             continue
         config = run_dir_lib.read_config(run_dir)
         records = run_dir_lib.read_metrics(run_dir)
         rates = [r["steps_per_s"] for r in records if "steps_per_s" in r and r["step"] > 1]
-        row = {"run": name, "space": config["space"], "seed": config["seed"], "lam": round(config["lam"], 3),
-               "gamma": round(config["gamma"], 3), "precision": "bf16" if config["mixed_precision"] else "f32",
+        row = {"run": name, "space": config["space"], "drift_mode": config.get("drift_mode", "paper"),
+               "seed": config["seed"], "lam": round(config["lam"], 3), "gamma": round(config["gamma"], 3),
+               "precision": "bf16" if config["mixed_precision"] else "f32",
                "steps": max((r["step"] for r in records), default=0), "of_steps": config["steps"],
-               "steps_per_s": round(sorted(rates)[len(rates) // 2], 3) if rates else None}
+               "steps_per_s": round(sorted(rates)[len(rates) // 2], 3) if rates else None, "curve": {}}
         for record in run_dir_lib.evaluations(run_dir):
-            row.update({k: round(v, 2) for k, v in record.items() if _is_metric(k)})
+            row.update({k: round(v, 4 if k.startswith("pr") else 2) for k, v in record.items() if _is_metric(k)})
+            if fid in record:
+                row["curve"][record["step"]] = round(record[fid], 2)
         rows.append(row)
     return rows
+
+
+def flat(row: dict, fid: str) -> dict:
+    """A table row with its curve spread into columns fid@step."""
+    flat_row = {k: v for k, v in row.items() if k != "curve"}
+    flat_row.update({f"{fid}@{step}": value for step, value in sorted(row.get("curve", {}).items())})
+    return flat_row
 
 
 def markdown(rows: list) -> str:
@@ -175,18 +222,22 @@ def markdown(rows: list) -> str:
 def write_results(study: Study, output_dir: str, extractor=None) -> dict:
     """table.json, table.md, fid.png (the FID curve by `extractor`, None: the standard network), grids/<run>.png
     and exports/<run>/ of finished runs."""
-    rows = table(study, output_dir)
-    files.write_json_atomically(os.path.join(output_dir, "table.json"), rows)
-    files.write_text_atomically(os.path.join(output_dir, "table.md"), markdown(rows))
+    rows = table(study, output_dir, extractor)
     name = metric_name(study.eval_samples, "train", extractor)
-    series = {row["run"]: [(r["step"], r[name]) for r in run_dir_lib.evaluations(
-        os.path.join(output_dir, "runs", row["run"])) if name in r] for row in rows}
-    series = {k: v for k, v in series.items() if v}
+    flat_rows = [flat(row, name) for row in rows]
+    files.write_json_atomically(os.path.join(output_dir, "table.json"), flat_rows)
+    files.write_text_atomically(os.path.join(output_dir, "table.md"), markdown(flat_rows))
+    columns = [c for c in dict.fromkeys(k for row in flat_rows for k in row) if _is_metric(c.split("@")[0])]
+    columns.sort(key=lambda c: (not c.startswith(f"{name}@"), int(c.split("@")[1]) if "@" in c else 0))
+    summary = seeds.summary(flat_rows, columns)
+    files.write_json_atomically(os.path.join(output_dir, "summary.json"), summary)
+    files.write_text_atomically(os.path.join(output_dir, "summary.md"), seeds.markdown(summary, columns))
+    series = {row["run"]: row["curve"] for row in rows if row.get("curve")}
     if series:
-        plots.curves(series, os.path.join(output_dir, "fid.png"), ylabel=f"FID ({study.eval_samples} samples vs train)",
-                     title="FID of the EMA generator during training")
+        seeds.band_plot(series, os.path.join(output_dir, "fid.png"), ylabel=f"FID ({study.eval_samples} samples vs "
+                        "train)", title="FID of the EMA generator: mean over seeds, band from lowest to highest")
     for row in rows:
-        if row["steps"] < row["of_steps"]:
+        if row["steps"] < row["of_steps"] or row["run"] in study.imported:
             continue
         run_dir = os.path.join(output_dir, "runs", row["run"])
         generator, config = generators.load_generator(run_dir)
@@ -197,7 +248,7 @@ def write_results(study: Study, output_dir: str, extractor=None) -> dict:
             export.export_generator(generator, export_dir, latent_dim=config.latent_dim,
                                     metadata={"run": row["run"], "space": config.space, "steps": config.steps,
                                               "config": json.dumps(config.to_dict(), sort_keys=True)})
-    return {"rows": rows, "plotted": sorted(series)}
+    return {"rows": flat_rows, "summary": summary, "plotted": sorted(series)}
 
 
 def run(name: str, output_dir: str, *, data_path: str = SUBSET, only=None, steps: Optional[int] = None,
@@ -209,10 +260,11 @@ def run(name: str, output_dir: str, *, data_path: str = SUBSET, only=None, steps
     if name not in STUDIES:
         raise ValueError(f"study must be one of {', '.join(STUDIES)}, got {name!r}")
     chosen = STUDIES[name]
-    names = list(only or chosen.runs)
-    unknown = [n for n in names if n not in chosen.runs]
+    unknown = [n for n in only or () if n not in chosen.runs and n not in chosen.imported]
     if unknown:
-        raise ValueError(f"only: unknown runs {', '.join(unknown)}; the study has {', '.join(chosen.runs)}")
+        raise ValueError(f"only: unknown runs {', '.join(unknown)}; the study has "
+                         f"{', '.join([*chosen.runs, *chosen.imported])}")
+    names = [n for n in chosen.runs if only is None or n in only]
     configs = {n: run_config(chosen, n, output_dir, data_path, steps) for n in names}  # all validated first
     extractor = metrics.fid_extractor(precision=fid_precision)
     reference = chosen.reference(data_path)
@@ -224,4 +276,6 @@ def run(name: str, output_dir: str, *, data_path: str = SUBSET, only=None, steps
             train.train(config, print_fn=print_fn)
         if run_dir_lib.exists(config.output_dir):
             evaluate_checkpoints(config.output_dir, chosen, extractor, references, print_fn)
+    for name in (n for n in chosen.imported if only is None or n in only):
+        import_run(chosen, name, output_dir, extractor, references, print_fn)
     return write_results(chosen, output_dir, extractor)

@@ -1,20 +1,22 @@
 """Studies: checkpoints evaluated once each, metric names that state the protocol, the table, plot, grids and
 exports written for finished runs."""
+import dataclasses
 import json
 import os
 
 import numpy as np
 import pytest
+import scipy.stats
 
 from bwgan_tf import metrics, train
-from bwgan_tf.runs import study
+from bwgan_tf.runs import export, generators, study
 from bwgan_tf.train import run_dir as run_dir_lib
 
 TINY = study.Study(
     base=lambda path: dict(dataset=f"npz:{path}", architecture="resnet", width=8, latent_dim=16, batch_size=4,
                            n_critic=1, steps=4, checkpoint_every=2, keep_checkpoints=10, sample_every=0,
                            log_every=1, xla=False, lam=10.0, gamma=1.0, space="l2"),
-    runs={"a": dict(seed=0), "b": dict(seed=1)}, eval_every=2, eval_samples=40, final_samples=60,
+    runs={"a_s0": dict(seed=0), "a_s1": dict(seed=1)}, eval_every=2, eval_samples=40, final_samples=60,
     reference=lambda path: f"npz:{path}")
 
 
@@ -25,26 +27,63 @@ def test_metric_names_state_samples_and_reference_split():
 
 def test_a_tiny_study_evaluates_each_checkpoint_once_and_writes_its_results(tmp_path, cifar_subset_path):
     extractor = metrics.random_extractor()
-    references = {split: metrics.reference_statistics(f"npz:{cifar_subset_path}", extractor, split=split, num=80,
-                                                      kid_samples=0) for split in ("train", "test")}
+    references = {split: metrics.reference_statistics(f"npz:{cifar_subset_path}", extractor, split=split, num=80)
+                  for split in ("train", "test")}
     for name in TINY.runs:
         config = study.run_config(TINY, name, str(tmp_path), str(cifar_subset_path))
         train.train(config, print_fn=lambda *a, **k: None)
         quiet = lambda *a, **k: None  # noqa: E731
         records = study.evaluate_checkpoints(config.output_dir, TINY, extractor, references, print_fn=quiet)
         assert [r["step"] for r in records] == [2, 4]
-        assert {"fd40_random_train", "fd60_random_train", "fd60_random_test"} <= set(records[-1])
+        assert {"fd40_random_train", "fd60_random_train", "fd60_random_test", "pr60_k3_random_precision_train",
+                "pr60_k3_random_recall_test"} <= set(records[-1])
         assert not any(k.startswith("fid") for k in records[-1])  # a stand-in's distance is never called FID
         assert all(np.isfinite(r["fd40_random_train"]) and r["generator"] == "ema" for r in records)
         again = study.evaluate_checkpoints(config.output_dir, TINY, extractor, references, print_fn=quiet)
         assert again == [] and len(run_dir_lib.evaluations(config.output_dir)) == 2  # nothing evaluated twice
     result = study.write_results(TINY, str(tmp_path), extractor)
     rows = json.loads((tmp_path / "table.json").read_text())
-    assert [r["run"] for r in rows] == ["a", "b"] and rows == result["rows"]
-    last = run_dir_lib.evaluations(str(tmp_path / "runs" / "a"))[-1]
+    assert [r["run"] for r in rows] == ["a_s0", "a_s1"] and rows == result["rows"]
+    last = run_dir_lib.evaluations(str(tmp_path / "runs" / "a_s0"))[-1]
     assert rows[0]["fd60_random_test"] == pytest.approx(last["fd60_random_test"], abs=0.01)
+    assert rows[0]["fd40_random_train@2"] == pytest.approx(run_dir_lib.evaluations(str(tmp_path / "runs" / "a_s0"))[0][
+        "fd40_random_train"], abs=0.01)
     assert (tmp_path / "table.md").read_text().startswith("| run | space |")
-    for name in ("a", "b"):
+    # statistics over the seeds: mean, std (ddof 1) and the 95% Student-t interval of the mean
+    values = [r["fd60_random_test"] for r in rows]
+    (entry,) = result["summary"]
+    assert entry["configuration"] == "a" and entry["seeds"] == [0, 1]
+    half = scipy.stats.t.ppf(0.975, 1) * np.std(values, ddof=1) / np.sqrt(2)
+    assert entry["fd60_random_test"] == pytest.approx(dict(n=2, mean=np.mean(values), std=np.std(values, ddof=1),
+                                                           low=np.mean(values) - half, high=np.mean(values) + half))
+    assert "| a | 0,1 |" in (tmp_path / "summary.md").read_text()
+    for name in ("a_s0", "a_s1"):
         assert (tmp_path / "grids" / f"{name}.png").is_file()
         assert os.path.isfile(tmp_path / "exports" / name / "saved_model.pb")
     assert (tmp_path / "fid.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_an_imported_run_takes_its_curve_from_the_earlier_study_and_recomputes_its_final_metrics(tmp_path,
+                                                                                              cifar_subset_path):
+    extractor = metrics.random_extractor()
+    references = {split: metrics.reference_statistics(f"npz:{cifar_subset_path}", extractor, split=split, num=80)
+                  for split in ("train", "test")}
+    config = study.run_config(TINY, "a_s0", str(tmp_path / "new"), str(cifar_subset_path))
+    train.train(config, print_fn=lambda *a, **k: None)
+    study.evaluate_checkpoints(config.output_dir, TINY, extractor, references, print_fn=lambda *a, **k: None)
+    earlier = tmp_path / "earlier"  # an earlier study's results folder holding the same run as "old"
+    generator, _ = generators.load_generator(config.output_dir)
+    export.export_generator(generator, str(earlier / "exports" / "old"), latent_dim=16)
+    (earlier / "table.json").write_text(json.dumps([{"run": "old", "space": "lp:p=2", "seed": 7, "steps": 4,
+                                                     "of_steps": 4, "fd60_random_train": 1.0}]))
+    (earlier / "curves.json").write_text(json.dumps({"old": {"2": 300.0, "4": 250.0}}))
+    with_import = dataclasses.replace(TINY, imported={"a_s7": "old"}, imported_from=str(earlier))
+    row = study.import_run(with_import, "a_s7", str(tmp_path / "new"), extractor, references,
+                           print_fn=lambda *a, **k: None)
+    final = run_dir_lib.evaluations(config.output_dir)[-1]  # the same generator and latents: the same numbers
+    for key in ("fd60_random_train", "fd60_random_test", "pr60_k3_random_precision_train"):
+        assert row[key] == pytest.approx(final[key], abs=1e-3), key
+    assert row["curve"] == {2: 300.0, 4: 250.0} and row["seed"] == 7
+    result = study.write_results(with_import, str(tmp_path / "new"), extractor)
+    assert [r["run"] for r in result["rows"]] == ["a_s0", "a_s7"] and result["rows"][1]["fd40_random_train@4"] == 250.0
+    assert result["summary"][0]["seeds"] == [0, 7] and not (tmp_path / "new" / "exports" / "a_s7").exists()
