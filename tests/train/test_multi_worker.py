@@ -222,11 +222,14 @@ def test_tf_config_errors_name_tf_config():
 
 @pytest.mark.slow
 def test_the_launcher_prefixes_output_and_stops_the_others_when_one_worker_fails(tmp_path, project_root):
-    script = textwrap.dedent("""
+    script = textwrap.dedent(f"""
         import json, os, sys, time
         index = json.loads(os.environ["TF_CONFIG"])["task"]["index"]
         print("hello from", index, flush=True)
-        if index == 1:
+        open(os.path.join({str(tmp_path)!r}, f"said_{{index}}"), "w").close()
+        if index == 1:  # fails once every worker has spoken (a loaded machine may start them seconds apart)
+            while len([n for n in os.listdir({str(tmp_path)!r}) if n.startswith("said_")]) < 3:
+                time.sleep(0.05)
             sys.exit(3)
         time.sleep(120)
     """)
