@@ -22,7 +22,7 @@ import bwgan_tf.io.cli as cli
 
 from bwgan_tf import train
 from bwgan_tf.train import config as config_lib
-from bwgan_tf.train import resume
+from bwgan_tf.train import resume, run_dir
 
 FLAGS = flags.FLAGS
 config_lib.define_flags(FLAGS)
@@ -38,11 +38,16 @@ flags.mark_flag_as_required("output_dir")
 
 
 def config_from_flags() -> train.TrainConfig:
-    """The run's config: the preset (or, with --resume, the saved run) overridden by the flags given."""
+    """The run's config: the preset (or, with --resume, the saved run) overridden by the flags given. With --resume
+    and --preset (the original command repeated), the preset's settings are compared with the saved ones, so only
+    real differences are refused."""
     given = config_lib.given_flags(FLAGS)
     if FLAGS.resume:
+        if not run_dir.exists(FLAGS.output_dir):
+            raise ValueError(f"output_dir: --resume needs a run directory, and {FLAGS.output_dir!r} holds no "
+                             f"config.json; leave out --resume to start a new run there")
         if "preset" in given:
-            raise ValueError("preset: not allowed with --resume: the run keeps the settings of its config.json")
+            return train.make_config(given.pop("preset"), **given)
         return train.read_config(FLAGS.output_dir).replace(**given)
     return train.make_config(given.pop("preset", None), **given)
 
@@ -56,7 +61,12 @@ def main(argv):
         tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * FLAGS.virtual_cpus)
     try:
         if FLAGS.dry_run:
-            print(json.dumps(resume.resolved(config_from_flags()).to_dict(), indent=2, sort_keys=True))
+            config, unresolved = resume.resolved(config_from_flags())
+            print(json.dumps(config.to_dict(), indent=2, sort_keys=True))
+            auto = [f"{name}" for name in ("lam", "gamma") if getattr(config, name) == "auto"]
+            if unresolved and auto:
+                print(f"dry run: {' and '.join(auto)} stay 'auto' (the section 3.2 heuristic reads 2,000 real images "
+                      f"when the run starts): {unresolved}", file=sys.stderr)
             return
         run_dir = train.train(config_from_flags())
     except (ValueError, train.RunDirectoryBusy) as error:  # messages start with the setting, the flag's name

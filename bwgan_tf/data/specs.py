@@ -15,6 +15,7 @@ Specs (``KNOWN_SPECS``):
 * ``toy:8gaussians``, ``toy:25gaussians``, ``toy:swissroll``, ``toy:parallel_lines[:theta=T]``
   (see bwgan_tf.data.toy).
 """
+import os
 from typing import Dict, Optional, Tuple
 
 import numpy as np
@@ -67,6 +68,15 @@ def parse(spec) -> Tuple[str, str, Dict[str, object]]:
                 raise ValueError(f"dataset spec {spec!r}: parameter {key} must be a number, got {value!r}") from None
         return "toy", name, params
     raise ValueError(f"unknown dataset spec {spec!r}; known specs: {_known()}")
+
+
+def absolute(spec: str) -> str:
+    """The spec with the path of an npz: or folder: spec made absolute (from the working directory), so that a run
+    directory that stores it works from anywhere; other specs unchanged."""
+    kind, path, _ = parse(spec)
+    if kind not in ("npz", "folder") or os.path.isabs(path):
+        return spec
+    return spec.replace(path, os.path.abspath(path), 1)
 
 
 def check_arguments(split, batch_size, image_size, seed):

@@ -5,6 +5,7 @@ fields, so a new setting is one line here. A ValueError from validation starts w
 which is also the flag's name.
 """
 import dataclasses
+import os
 import typing
 from typing import Optional, Tuple, Union
 
@@ -185,8 +186,11 @@ def _validated(config: TrainConfig) -> dict:
         raise ValueError(f"space: {error}") from None
     try:
         data.sample_shape(v["dataset"], v["image_size"])
+        v["dataset"] = data.absolute(v["dataset"])  # a run directory works from any working directory
     except ValueError as error:
         raise ValueError(f"dataset: {error}") from None
+    if v["data_dir"] is not None:
+        v["data_dir"] = os.path.abspath(v["data_dir"])
     v["lam"] = checks.number_or_auto(v["lam"], "lam")
     v["gamma"] = checks.number_or_auto(v["gamma"], "gamma", positive=True)
     v["clip"] = checks.number(v["clip"], "clip", positive=True)

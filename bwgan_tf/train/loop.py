@@ -28,7 +28,7 @@ def _policy(enabled: bool) -> str:
 
 def train(config, print_fn=print, extra_callbacks=()) -> str:
     """Trains (or resumes) the run described by ``config`` (a TrainConfig, or a dict of its fields) and returns
-    its run directory. extra_callbacks (callbacks.StepCallback) run after the standard ones (train.restarts: the
+    its run directory. extra_callbacks (callbacks.StepCallback) run after the standard ones (runs.restarts: the
     SGDR snapshots).
 
     Raises ValueError for bad settings (or settings that differ from the run directory's), RunDirectoryBusy when
@@ -57,12 +57,12 @@ def _prepared(config: TrainConfig, print_fn, worker, write_dir: str, extra_callb
     manager = build.checkpoint_manager(None, config.output_dir)
     checkpoint = build.intact_checkpoint(manager, print_fn)
     start = build.checkpoint_step(checkpoint) if checkpoint else 0
-    config, lr_plan = resume.prepare_run_dir(config, start, print_fn, write=write_dir == config.output_dir)
+    config, lr_plan, record = resume.prepare_run_dir(config, start, print_fn, write=write_dir == config.output_dir)
     print_fn("config: " + json.dumps(config.to_dict(), sort_keys=True), flush=True)
     previous_policy = tf.keras.mixed_precision.global_policy()
     tf.keras.mixed_precision.set_global_policy(_policy(config.mixed_precision))
     try:
-        return _train(config, lr_plan, checkpoint, print_fn, worker, write_dir, extra_callbacks)
+        return _train(config, lr_plan, checkpoint, print_fn, worker, write_dir, extra_callbacks, record)
     finally:
         tf.keras.mixed_precision.set_global_policy(previous_policy)
 
@@ -77,10 +77,11 @@ def _also_logged(print_fn, run_dir: str):
     return both
 
 
-def _train(config: TrainConfig, lr_plan, checkpoint, print_fn, worker, write_dir, extra_callbacks) -> str:
+def _train(config: TrainConfig, lr_plan, checkpoint, print_fn, worker, write_dir, extra_callbacks, record) -> str:
     run_dir, chief = config.output_dir, write_dir == config.output_dir
     with (worker.strategy if worker else _distribution(config.strategy)).scope():
         model = build.build_model(config, lr_plan)
+    record()  # config.json and provenance: the run has started
     manager = build.checkpoint_manager(model, write_dir, config.keep_checkpoints)
     if checkpoint:
         manager.checkpoint.restore(checkpoint).assert_existing_objects_matched()

@@ -16,7 +16,7 @@ import shlex
 import socket
 import subprocess
 import sys
-from typing import Optional, Tuple
+from typing import Callable, Optional, Tuple
 
 from bwgan_tf import schedules
 from bwgan_tf.train import build
@@ -37,13 +37,14 @@ def differences(saved: TrainConfig, config: TrainConfig, keys=None) -> dict:
 
 
 def prepare_run_dir(config: TrainConfig, start: int, print_fn=print,
-                    write: bool = True) -> Tuple[TrainConfig, Optional[list]]:
-    """Writes config.json for a new run, or checks an existing run against `config` and applies the resumable
-    changes (`start`: the generator step it resumes from). Appends this start to provenance.jsonl. write=False
-    writes nothing (a multi-worker run's non-chief workers).
+                    write: bool = True) -> Tuple[TrainConfig, Optional[list], Callable[[], None]]:
+    """Settles the config of a new run, or checks an existing run against `config` and applies the resumable
+    changes (`start`: the generator step it resumes from). Writes nothing itself.
 
     Returns (the run's config, lam, gamma and mixed_precision resolved; its learning-rate plan, None for a
-    constant rate).
+    constant rate; `record`, which writes config.json and appends this start to provenance.jsonl: the loop calls
+    it once the model is built, so a run refused while building leaves no config.json behind; with write=False,
+    a multi-worker run's non-chief workers, it writes nothing).
     Raises ValueError naming output_dir and listing each setting that may not change.
     """
     run_dir = config.output_dir
@@ -60,17 +61,24 @@ def prepare_run_dir(config: TrainConfig, start: int, print_fn=print,
             print_fn(f"resume: {name} {old!r} -> {new!r}", flush=True)
         if plan is not None and "steps" in changes and config.steps > start:
             plan = _replanned(plan, start, config, print_fn)
-    if write:
-        run_dir_lib.write_config(run_dir, dict(config.to_dict(), lam_gamma_source=source, lr_plan=plan))
-        run_dir_lib.append_provenance(run_dir, provenance("resume" if saved_dict else "start", start, changes, plan))
-    return config, plan
+    def record():
+        if write:
+            run_dir_lib.write_config(run_dir, dict(config.to_dict(), lam_gamma_source=source, lr_plan=plan))
+            run_dir_lib.append_provenance(run_dir, provenance("resume" if saved_dict else "start", start, changes,
+                                                              plan))
+
+    return config, plan, record
 
 
-def resolved(config: TrainConfig) -> TrainConfig:
-    """The config a run would train with, writing nothing (tools/train.py --dry_run)."""
+def resolved(config: TrainConfig) -> Tuple[TrainConfig, Optional[str]]:
+    """(the config a run would train with, writing nothing (tools/train.py --dry_run); None, or why lam and gamma
+    stay "auto": the section 3.2 heuristic could not read the data)."""
     if run_dir_lib.exists(config.output_dir):
-        return _resumed(config, run_dir_lib.read_config(config.output_dir))[0]
-    return _new(config)
+        return _resumed(config, run_dir_lib.read_config(config.output_dir))[0], None
+    try:
+        return _new(config), None
+    except OSError as error:  # the data cannot be read here (e.g. a TFDS dataset that is not prepared)
+        return config.replace(mixed_precision=build.resolve_mixed_precision(config)), str(error)
 
 
 def _new(config: TrainConfig) -> TrainConfig:

@@ -8,9 +8,9 @@
                    reals.png, a grid of 64 real training images
   provenance.jsonl one line per start or resume: command, host, time, versions, git commit, settings changed
   log.txt          what the runs printed
-  snapshots/       an SGDR phase only (train.restarts): restart_R/ holds the EMA generator's weights at the end of
+  snapshots/       an SGDR phase only (runs.restarts): restart_R/ holds the EMA generator's weights at the end of
                    restart R
-  table4.json      an SGDR phase only: the scores of its ensemble (train.table4)
+  table4.json      an SGDR phase only: the scores of its ensemble (runs.table4)
   .lock            held (flock) by the trainer writing the run directory
 """
 import contextlib
@@ -60,7 +60,24 @@ def read_config(run_dir: str) -> dict:
     if not exists(run_dir):
         raise ValueError(f"run_dir: {run_dir!r} holds no {CONFIG} (not a bwgan_tf run directory)")
     with open(config_path(run_dir)) as f:
-        return json.load(f)
+        return with_absolute_paths(json.load(f), run_dir)
+
+
+def with_absolute_paths(config: dict, run_dir: str) -> dict:
+    """config with a relative npz:/folder: dataset path or data_dir (as versions before 0.2 stored what was typed)
+    resolved against the working directory of the run's first start (provenance.jsonl)."""
+    from bwgan_tf import data  # the data package loads TensorFlow's input pipeline
+
+    starts = [r["cwd"] for r in read_provenance(run_dir) if r.get("cwd")]
+    if not starts:
+        return config
+    resolved = dict(config)
+    kind, path, _ = data.specs.parse(config["dataset"]) if isinstance(config.get("dataset"), str) else ("", "", {})
+    if kind in ("npz", "folder") and not os.path.isabs(path):
+        resolved["dataset"] = config["dataset"].replace(path, os.path.normpath(os.path.join(starts[0], path)), 1)
+    if config.get("data_dir") and not os.path.isabs(config["data_dir"]):
+        resolved["data_dir"] = os.path.normpath(os.path.join(starts[0], config["data_dir"]))
+    return resolved
 
 
 def write_config(run_dir: str, config: dict) -> str:

@@ -211,6 +211,37 @@ def test_provenance_and_log_record_every_start(tmp_path, project_root):
     assert "resume: steps 2 -> 4" in log and json.loads(log.splitlines()[0][len("config: "):])["steps"] == 2
 
 
+def test_a_run_refused_while_building_leaves_no_config_and_the_corrected_command_starts(tmp_path):
+    path = tmp_path / "odd.npz"
+    np.savez(path, x_train=np.zeros((16, 33, 33, 3), np.uint8))
+    bad = train.make_config(dataset=f"npz:{path}", architecture="resnet", width=8, latent_dim=4, batch_size=4,
+                            n_critic=1, steps=1, lam=10.0, gamma=1.0, output_dir=str(tmp_path / "run"), xla=False,
+                            sample_every=0, mixed_precision=False)
+    with pytest.raises(ValueError, match="power-of-two size"):
+        train.train(bad, print_fn=quiet)
+    assert not run_dir_lib.exists(str(tmp_path / "run"))
+    train.train(bad.replace(architecture="mlp"), print_fn=quiet)  # the corrected command, same directory
+    assert run_dir_lib.read_config(str(tmp_path / "run"))["architecture"] == "mlp"
+
+
+def test_relative_data_paths_are_stored_absolute_and_older_relative_ones_resolve(tmp_path, monkeypatch):
+    (tmp_path / "work").mkdir()
+    np.savez(tmp_path / "work" / "tiny.npz", x_train=np.zeros((16, 8, 8, 3), np.uint8))
+    monkeypatch.chdir(tmp_path / "work")
+    config = train.make_config(dataset="npz:tiny.npz", architecture="mlp", width=8, latent_dim=4, batch_size=4,
+                               n_critic=1, steps=1, lam=10.0, gamma=1.0, output_dir=str(tmp_path / "run"),
+                               xla=False, sample_every=0, mixed_precision=False, lr_decay=False)
+    assert config.dataset == f"npz:{tmp_path / 'work' / 'tiny.npz'}"
+    run_dir = train.train(config, print_fn=quiet)
+    monkeypatch.chdir(tmp_path)  # elsewhere: the run resumes with the path it stored
+    train.train(train.read_config(run_dir).replace(steps=2), print_fn=quiet)
+    assert saved_step(run_dir) == 2
+    # a run directory of an older version stored the path as typed: it is resolved against its first start's cwd
+    saved = json.loads((tmp_path / "run" / "config.json").read_text())
+    (tmp_path / "run" / "config.json").write_text(json.dumps(dict(saved, dataset="npz:tiny.npz")))
+    assert run_dir_lib.read_config(run_dir)["dataset"] == f"npz:{tmp_path / 'work' / 'tiny.npz'}"
+
+
 def test_images_the_sample_grid_cannot_draw_are_refused_before_the_first_step(tmp_path):
     np.savez(tmp_path / "five.npz", x_train=np.zeros((40, 8, 8, 5), np.uint8))
     config = train.make_config(dataset=f"npz:{tmp_path / 'five.npz'}", architecture="dcgan", width=4, latent_dim=4,

@@ -101,10 +101,16 @@ def test_a_signal_saves_the_step_reached_exits_128_plus_its_number_and_resume_re
         assert changed.returncode == 2 and "--output_dir: " in changed.stderr and "lam: 0.1 there, 5.0 now" in \
             changed.stderr, changed.stderr[-2000:]
         preset = train_tool(project_root, f"--output_dir={run_dir}", "--resume", "--preset=toy_swissroll")
-        assert preset.returncode == 2 and "--preset: not allowed with --resume" in preset.stderr
+        assert preset.returncode == 2 and "dataset: 'toy:8gaussians' there, 'toy:swissroll' now" in preset.stderr
         resumed = train_tool(project_root, f"--output_dir={run_dir}", "--resume", f"--steps={step + 5}")
         assert resumed.returncode == 0 and f"resumed from {stopped.group(2)}" in resumed.stdout, resumed.stderr[-2000:]
         assert f"resume: steps 100000 -> {step + 5}" in resumed.stdout
+        # the original command repeated with --resume (the habit of other trainers): its preset and flags equal the
+        # saved settings, so it continues
+        again = train_tool(project_root, *TOY_FLAGS, "--steps=100000", "--checkpoint_every=100000",
+                           f"--output_dir={run_dir}", "--resume", f"--steps={step + 8}")
+        assert again.returncode == 0 and f"resume: steps {step + 5} -> {step + 8}" in again.stdout, \
+            again.stderr[-2000:]
 
 
 def flagfile_values(path) -> dict:
@@ -118,6 +124,21 @@ def test_each_preset_has_a_flagfile_with_its_settings(project_root, preset):
     values = flagfile_values(project_root / "configs" / f"{preset}.flags")
     assert values.pop("preset") == preset and values.pop("output_dir") == f"runs/{preset}"
     assert train.make_config(None, **values) == train.make_config(preset).replace(preset=None)
+
+
+def test_a_dry_run_that_cannot_read_the_data_prints_the_settings_and_says_what_stays_auto(project_root, tmp_path):
+    result = train_tool(project_root, f"--flagfile={project_root / 'configs' / 'cifar10_l10.flags'}",
+                        f"--output_dir={tmp_path / 'dry'}", f"--data_dir={tmp_path / 'no_tfds'}", "--dry_run")
+    assert result.returncode == 0, result.stderr[-2000:]
+    printed = json.loads(result.stdout)
+    assert (printed["lam"], printed["gamma"], printed["space"]) == ("auto", "auto", "lp:p=10")
+    assert "dry run: lam and gamma stay 'auto'" in result.stderr and "cifar10" in result.stderr
+    assert not (tmp_path / "dry").exists()
+
+
+def test_resume_without_a_run_names_the_output_dir_flag(project_root, tmp_path):
+    result = train_tool(project_root, f"--output_dir={tmp_path / 'none'}", "--resume")
+    assert result.returncode == 2 and "--output_dir: --resume needs a run directory" in result.stderr
 
 
 def test_dry_run_prints_the_resolved_configuration_and_writes_nothing(project_root, tmp_path):
