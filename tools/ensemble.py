@@ -7,7 +7,7 @@ annealing from the run's initial lr to 0 in each, Loshchilov & Hutter eq. 5) and
 
 The phase is a run directory of its own (the finished run is only read); run the command again to resume it.
 tools/sample.py, tools/evaluate.py and tools/export.py given the phase's directory use the ensemble (each sample
-from one snapshot, chosen from its latent vector: bwgan_tf.ensemble). Exit codes as tools/train.py.
+from one snapshot, chosen from its latent vector: bwgan_tf.runs.ensemble). Exit codes as tools/train.py.
 """
 import sys
 

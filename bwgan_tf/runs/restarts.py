@@ -4,7 +4,7 @@ directory, and the ensemble of the EMA generators at the end of each restart.
 "training an ensemble of 5 generators using SGD with warm restarts [...] Each warm restart used 10 000 generator
 steps" (section 4). The phase is a run directory (default RUN/sgdr) whose first checkpoint is the finished run's
 last one (copied: the finished run is never written to); it trains restarts x restart_steps more generator steps
-with the learning rate of bwgan_tf.sgdr (eq. 5 of Loshchilov & Hutter 2017 from the run's initial lr to 0 in each
+with the learning rate of bwgan_tf.schedules (eq. 5 of Loshchilov & Hutter 2017 from the run's initial lr to 0 in each
 restart), and at the end of restart R writes the EMA generator to snapshots/restart_R. It resumes like any run:
 checkpoints, data order and draws continue from the generator step, and the restart index is
 (step - start) // restart_steps. Weights, both optimizers' state and the EMA carry on across restarts.
@@ -87,7 +87,7 @@ def _start(run_dir: str, output_dir: str, restarts: int, restart_steps: int, pri
 
 
 def load_ensemble(output_dir: str) -> Tuple[tf.keras.Model, TrainConfig]:
-    """(the ensemble of the phase's snapshots as one generator (bwgan_tf.ensemble), the phase's config).
+    """(the ensemble of the phase's snapshots as one generator (bwgan_tf.runs.ensemble), the phase's config).
 
     Raises ValueError naming run_dir when a snapshot is missing (the phase has not finished)."""
     config = build.read_config(output_dir)

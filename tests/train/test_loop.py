@@ -122,7 +122,8 @@ def test_toy_run_directory_holds_config_metrics_checkpoints_samples_and_tensorbo
     assert config["drift_mode"] == "paper" and config["drift"] == 1e-5
     for r in records:
         total = abs(r["wasserstein"]) + r["penalty"] + r["drift"]
-        assert r["w_over_gamma"] == r["wasserstein"] and r["grad_norm_over_gamma"] == pytest.approx(r["grad_norm"] / r["gamma"])
+        assert r["w_over_gamma"] == r["wasserstein"]
+        assert r["grad_norm_over_gamma"] == pytest.approx(r["grad_norm"] / r["gamma"])
         assert (r["drift_share"], r["penalty_share"]) == pytest.approx((r["drift"] / total, r["penalty"] / total))
     assert {"health/w_over_gamma", "health/drift_share", "health/penalty_share"} <= event_tags(run_dir)
     model, _ = train.load_model(run_dir)
