@@ -262,3 +262,29 @@ def test_the_drift_term_at_a_large_gamma_holds_a_linear_critic_as_its_closed_for
 def test_drift_mode_is_validated():
     with pytest.raises(ValueError, match="drift_mode must be one of paper, normalized"):
         tiny_gan(drift_mode="gamma")
+
+
+@pytest.mark.parametrize("drift_mode, same", [("normalized", True), ("paper", False)])
+def test_a_critic_output_scaled_by_gamma_makes_training_independent_of_gamma_unless_the_paper_drift(drift_mode, same):
+    """D = gamma f: eq. 8 in f's weights is then the same function for every gamma, drift on D / gamma included, so
+    gamma 1 and gamma 1000 train identically; the paper's drift, 1e-5 gamma^2 E f^2 in f, still depends on gamma."""
+    from bwgan_tf import train
+    from bwgan_tf.train import build
+
+    def trained(gamma):
+        config = train.make_config(dataset="toy:8gaussians", architecture="toy_mlp", width=16, latent_dim=2,
+                                   space="l2", lam=10.0, gamma=gamma, scale_critic_output=True, drift=1e-2,
+                                   drift_mode=drift_mode, n_critic=2, batch_size=16, lr=1e-3, xla=False,
+                                   mixed_precision=False, output_dir="unused")
+        model = build.build_model(config)
+        step = tf.function(model.train_step)
+        for real in real_batches(n_critic=2, batch=16, steps=4).take(4):
+            logs = step(real)
+        return model, logs
+
+    (small, small_logs), (large, large_logs) = trained(1.0), trained(1000.0)
+    assert float(large.critic(tf.ones([1, 2]))[0]) == pytest.approx(1000.0 * float(large.critic.layers[1](
+        tf.ones([1, 2]))[0]), rel=1e-5)  # the output layer multiplies the network by gamma
+    for a, b in zip(small.generator.get_weights(), large.generator.get_weights()):
+        assert np.allclose(a, b, rtol=1e-4, atol=1e-6) == same
+    assert (float(small_logs["wasserstein"]) == pytest.approx(float(large_logs["wasserstein"]), rel=1e-3)) == same

@@ -30,6 +30,8 @@ flags.DEFINE_string("c_transform_space", "l2", "Cost norm of the c-transform cri
 flags.DEFINE_float("lam", 10.0, "Gradient-penalty weight lambda.")
 flags.DEFINE_float("gamma", 1.0, "Banach gradient penalty's gamma (the estimate is divided by it).")
 flags.DEFINE_float("clip", 0.01, "Weight-clipping bound c.")
+flags.DEFINE_boolean("scale_output", False, "Multiply the critic's output by gamma (the network is then D / gamma, "
+                     "and training no longer depends on gamma).")
 flags.DEFINE_integer("repeats", 20, lower_bound=1, help="Critics trained per method (Mallasto et al.: 20).")
 flags.DEFINE_integer("iterations", 500, lower_bound=1, help="Critic updates per training (Mallasto et al.: 500).")
 flags.DEFINE_integer("batch_size", 64, lower_bound=1, help="Mini-batch size (Mallasto et al.: 64).")
@@ -64,7 +66,8 @@ def main(argv):
         raise ValueError(f"--methods: unknown {', '.join(bad) or '(none given)'}; "
                          f"known: {', '.join(estimation.METHODS)}")
     methods = [estimation.make_method(m, space=FLAGS.space, lam=FLAGS.lam, gamma=FLAGS.gamma, clip=FLAGS.clip,
-                                      c_transform_space=FLAGS.c_transform_space) for m in FLAGS.methods]
+                                      c_transform_space=FLAGS.c_transform_space, scale_output=FLAGS.scale_output)
+               for m in FLAGS.methods]
     log = lambda line: print(line, file=sys.stderr, flush=True)  # noqa: E731
     results = {"command": " ".join(["python", "tools/estimate_wasserstein.py"] + sys.argv[1:]), "tables": []}
     if FLAGS.parallel_lines:

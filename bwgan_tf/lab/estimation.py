@@ -56,8 +56,9 @@ def _conv_trunk(h, sample_shape, width, init):
 CRITICS = {"mlp": _mlp_trunk, "conv": _conv_trunk}
 
 
-def build_critic(sample_shape: Sequence[int], kind: str = "mlp", width: int = 128, seed: int = 0) -> tf.keras.Model:
-    """A small critic [N, *sample_shape] -> [N].
+def build_critic(sample_shape: Sequence[int], kind: str = "mlp", width: int = 128, seed: int = 0,
+                 output_scale: float = 1.0) -> tf.keras.Model:
+    """A small critic [N, *sample_shape] -> [N], its output multiplied by output_scale.
 
     mlp: flatten, 3 x Dense(width) ReLU, Dense(1). conv (images): Conv 3x3 stride 2 with width, 2 width,
     4 width channels, LeakyReLU(0.2) after each, flatten, Dense(1). No normalisation (Gulrajani et al.).
@@ -67,6 +68,8 @@ def build_critic(sample_shape: Sequence[int], kind: str = "mlp", width: int = 12
     init = lambda k: tf.keras.initializers.GlorotUniform(seed=seed * 10 + k)  # noqa: E731
     inputs = tf.keras.Input(tuple(sample_shape))
     out = tf.keras.layers.Dense(1, kernel_initializer=init(9))(trunk(inputs, sample_shape, width, init))
+    if output_scale != 1.0:
+        out = tf.keras.layers.Rescaling(float(output_scale))(out)
     return tf.keras.Model(inputs, tf.keras.layers.Reshape(())(out), name=f"{kind}_critic")
 
 
@@ -79,12 +82,16 @@ class Method:
 
     ``lipschitz`` is the bwgan_tf.lipschitz strategy (scores, penalty, after_critic_update); ``space`` the
     cost of the exact distance the estimate is compared with. The raw estimate is divided by the
-    strategy's gamma (a gamma-Lipschitz critic estimates gamma W_1, Adler & Lunz 2018, eq. 8).
+    strategy's gamma (a gamma-Lipschitz critic estimates gamma W_1, Adler & Lunz 2018, eq. 8). scale_output:
+    the critic network's output is multiplied by gamma, so the network is the normalised critic D / gamma and the
+    whole objective, in its weights, is the same for every gamma (Adam, invariant to the gradients' scale, then
+    takes the same steps).
     """
 
     name: str
     lipschitz: lipschitz.LipschitzStrategy
     space: spaces.Space
+    scale_output: bool = False
 
     @property
     def scale(self) -> float:
@@ -108,11 +115,12 @@ METHODS: dict[str, Callable[[dict], lipschitz.LipschitzStrategy]] = {
 
 
 def make_method(name: str, space: Union[str, spaces.Space] = "l1", lam: float = 10.0, gamma: float = 1.0,
-                clip: float = 0.01, c_transform_space: Union[str, spaces.Space] = "l2") -> Method:
+                clip: float = 0.01, c_transform_space: Union[str, spaces.Space] = "l2",
+                scale_output: bool = False) -> Method:
     """The Method named ``name`` (one of METHODS); ``space`` is the Banach space of banach_gradient_penalty."""
     build = METHODS[checks.one_of(name, "method", METHODS)]
     strategy = build(dict(space=space, lam=lam, gamma=gamma, clip=clip, c_transform_space=c_transform_space))
-    return Method(name, strategy, getattr(strategy, "space", None) or spaces.Lp(2))
+    return Method(name, strategy, getattr(strategy, "space", None) or spaces.Lp(2), bool(scale_output))
 
 
 def _estimate(method: Method, critic: tf.keras.Model, x: tf.Tensor, y: tf.Tensor) -> tf.Tensor:
@@ -143,7 +151,8 @@ class _Trainer:
                  learning_rate: Optional[float], jit_compile: bool):
         self.pair, self.method, self.critic, self.width = pair, method, critic, checks.positive_int(width, "width")
         batch_size = checks.positive_int(batch_size, "batch_size")
-        self.model = model = build_critic(pair.sample_shape, critic, width, 0)
+        self.output_scale = method.scale if method.scale_output else 1.0
+        self.model = model = build_critic(pair.sample_shape, critic, width, 0, self.output_scale)
         self.optimizer = optimizer = method.make_optimizer(learning_rate)
         optimizer.build(model.trainable_variables)
         self.rng = rng = tf.random.Generator.from_seed(0)
@@ -166,7 +175,8 @@ class _Trainer:
     def run(self, seed: int, iterations: int, eval_batches: int) -> dict:
         iterations = checks.positive_int(iterations, "iterations")
         eval_batches = checks.positive_int(eval_batches, "eval_batches")
-        self.model.set_weights(build_critic(self.pair.sample_shape, self.critic, self.width, seed).get_weights())
+        self.model.set_weights(build_critic(self.pair.sample_shape, self.critic, self.width, seed,
+                                            self.output_scale).get_weights())
         for variable in self.optimizer.variables:
             variable.assign(tf.zeros_like(variable))
         self.rng.reset_from_seed(seed)

@@ -53,9 +53,15 @@ def build_generator(architecture: str, *, image_shape: Sequence[int] = (32, 32, 
 
 
 def build_critic(architecture: str, *, image_shape: Sequence[int] = (32, 32, 3), width: Optional[int] = None,
-                 normalization: Optional[str] = None, seed: int = 0) -> tf.keras.Model:
+                 normalization: Optional[str] = None, seed: int = 0, output_scale: float = 1.0) -> tf.keras.Model:
     """The critic called ``architecture``: [N, *image_shape] -> scores [N]. normalization: None, 'layer' or 'batch'
-    ('batch' only for weight clipping, as in the WGAN paper; penalties assume a critic without batch norm)."""
+    ('batch' only for weight clipping, as in the WGAN paper; penalties assume a critic without batch norm).
+    output_scale: a constant the scores are multiplied by (gamma: the network is then the normalised critic
+    D / gamma, so Adam need not grow its output gamma-fold)."""
     image_shape, width = _check(architecture, image_shape, width)
     checks.one_of(normalization, "normalization", NORMALIZATIONS)
-    return ARCHITECTURES[architecture][1](image_shape, width, normalization, seed)
+    critic = ARCHITECTURES[architecture][1](image_shape, width, normalization, seed)
+    if checks.number(output_scale, "output_scale", positive=True) == 1.0:
+        return critic
+    inputs = tf.keras.Input(image_shape)
+    return tf.keras.Model(inputs, tf.keras.layers.Rescaling(float(output_scale))(critic(inputs)), name=critic.name)

@@ -75,7 +75,8 @@ def build_model(config: TrainConfig, lr_plan: Optional[list] = None) -> gan.Wass
     image_shape = data.sample_shape(config.dataset, config.image_size)
     generator = build_generator(config)
     critic = models.build_critic(config.architectures[1], image_shape=image_shape, width=config.width,
-                                 seed=config.seed + 1, normalization=config.critic_normalization)
+                                 seed=config.seed + 1, normalization=config.critic_normalization,
+                                 output_scale=config.gamma if config.scale_critic_output else 1.0)
     strategy = lipschitz.build(config.lipschitz, space=config.space, lam=config.lam, gamma=config.gamma,
                                clip=config.clip, one_sided=config.one_sided)
     model = gan.WassersteinGAN(generator, critic, latent_dim=config.latent_dim, lipschitz=strategy,

@@ -47,6 +47,9 @@ class TrainConfig:
                               choices=lambda: parameters.GAMMA_RULES)
     clip: float = setting(0.01, "Weight-clipping bound c (WGAN).")
     one_sided: bool = setting(False, "Penalise only dual norms above gamma.")
+    scale_critic_output: bool = setting(False, "Multiply the critic's output by gamma: the network is the normalised "
+                                               "critic D/gamma, so Adam need not grow it gamma-fold (the loss and its "
+                                               "minimisers are unchanged).")
     drift: float = setting(1e-5, "Weight of the drift term (Adler & Lunz 2018: 1e-5).")
     drift_mode: str = setting("paper", "paper: drift * E D(real)^2 as eq. 8 writes it, which weighs drift * gamma^2 on "
                                        "the normalised critic D/gamma; normalized: drift * E (D(real)/gamma)^2.",
@@ -204,7 +207,7 @@ def _validated(config: TrainConfig) -> dict:
     v["ema_decay"] = checks.number(v["ema_decay"], "ema_decay", non_negative=True)
     if v["ema_decay"] >= 1:
         raise ValueError(f"ema_decay must be in [0, 1), got {v['ema_decay']}")
-    for name in ("one_sided", "lr_decay", "generator_batch_norm", "flip", "dequantize"):
+    for name in ("one_sided", "lr_decay", "generator_batch_norm", "flip", "dequantize", "scale_critic_output"):
         v[name] = checks.boolean(v[name], name)
     for name in ("xla", "mixed_precision"):
         v[name] = checks.boolean(v[name], name, allow_auto=True)

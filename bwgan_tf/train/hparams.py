@@ -9,7 +9,8 @@ from bwgan_tf import spaces
 from bwgan_tf.train.config import TrainConfig
 
 LOGGED = ("space", "lipschitz", "lam", "gamma", "lr", "n_critic", "batch_size", "generator_batch_size", "width",
-          "architecture", "dataset", "ema_decay", "drift", "drift_mode", "mixed_precision", "seed", "steps")
+          "architecture", "dataset", "ema_decay", "drift", "drift_mode", "scale_critic_output", "mixed_precision",
+          "seed", "steps")
 
 
 def values(config: TrainConfig) -> dict:

@@ -152,3 +152,22 @@ def test_the_critic_objective_is_invariant_under_scaling_the_critic_by_gamma(spa
     penalty_d, _ = method.lipschitz.penalty(scaled, x, y, tf.random.Generator.from_seed(3))
     assert float(loss_d) == pytest.approx(float(loss_f), rel=1e-5)
     assert float(penalty_d) > 0.1 and abs(float(estimate_d)) > 1e-3 * gamma  # both terms take part
+
+
+def test_with_the_output_scaled_by_gamma_training_does_not_depend_on_gamma():
+    """The remedy for a large gamma: D = gamma f with f the network. The objective in f's weights is then the same
+    for every gamma, and Adam (invariant to the gradients' scale) takes the same steps: gamma 1 and gamma 600 give
+    the same estimates. Without it, the network must grow its output gamma-fold and the estimates differ."""
+    pair = pairs.cifar_pair(np.random.default_rng(0).uniform(-1, 1, (256, 8, 8, 3)).astype(np.float32), "half")
+
+    def run(gamma, scale_output):
+        method = estimation.make_method("banach_gradient_penalty", space="lp:p=10", lam=1.5, gamma=gamma,
+                                        scale_output=scale_output)
+        return estimation.train_and_estimate(pair, method, iterations=40, batch_size=16, width=8, eval_batches=2,
+                                             learning_rate=1e-3, jit_compile=False)
+
+    scaled_1, scaled_600 = run(1.0, True), run(600.0, True)
+    assert scaled_600["estimate"] == pytest.approx(scaled_1["estimate"], rel=1e-3, abs=1e-5)
+    assert scaled_600["relative_error"] == pytest.approx(scaled_1["relative_error"], rel=1e-3)
+    plain_600 = run(600.0, False)
+    assert abs(plain_600["estimate"] - scaled_1["estimate"]) > 10 * abs(scaled_600["estimate"] - scaled_1["estimate"])
