@@ -14,12 +14,13 @@ def duration(seconds: float) -> str:
 
 class Progress:
     """`update(n)` after each batch; a line when `every_s` has passed since the last one, and at `done()` when any
-    line was printed (so short work stays silent). Without a total (a data set read to its end) there is no ETA."""
+    line was printed and the count has moved since (so short work stays silent and no line is repeated). Without a
+    total (a data set read to its end) there is no ETA."""
 
     def __init__(self, label: str, total=None, every_s: float = 10.0, stream=None):
         self.label, self.total, self.every_s = label, total, every_s
         self.stream = stream or sys.stderr
-        self.count, self.start, self.last, self.printed = 0, time.perf_counter(), time.perf_counter(), False
+        self.count, self.start, self.last, self.printed = 0, time.perf_counter(), time.perf_counter(), None
 
     def update(self, n: int) -> None:
         self.count += int(n)
@@ -29,7 +30,7 @@ class Progress:
             self._print(now)
 
     def done(self) -> None:
-        if self.printed:
+        if self.printed is not None and self.printed != self.count:
             self._print(time.perf_counter())
 
     def _print(self, now: float) -> None:
@@ -40,4 +41,4 @@ class Progress:
             eta = (self.total - self.count) / rate if rate > 0 else 0.0
             self.stream.write(f"{self.label}: {self.count}/{self.total} images ({rate:.1f}/s, ETA {duration(eta)})\n")
         self.stream.flush()
-        self.printed = True
+        self.printed = self.count
