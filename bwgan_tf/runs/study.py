@@ -48,7 +48,7 @@ def _seeded(name: str, settings: dict, seeds) -> dict:
 
 
 STUDIES = {
-    # The CPU-scale study of issue 13: the 5,085 real CIFAR-10 images of the shared subset, ResNet width 32.
+    # The CPU-scale study: the 5,085 real CIFAR-10 images of the shared subset, ResNet width 32.
     "cifar10_cpu": Study(
         base=lambda path: dict(_CPU_BASE, dataset=f"npz:{path}"),
         runs={"l2_bf16_s0": dict(_L2, seed=0, mixed_precision=True),

@@ -1,6 +1,6 @@
 """Training-loop benchmark: generator steps/s of a small toy GAN (steps of a few ms, where per-step overhead shows)
 through train.train (guard, metrics log, checkpoint and sample callbacks) against the same model's bare Keras fit,
-so the cost of the callbacks is known (issue 15: they read the device's scalars only on steps where they write)."""
+so the cost of the callbacks is known (they read the device's scalars only on steps where they write)."""
 import tempfile
 import time
 
