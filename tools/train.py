@@ -23,6 +23,7 @@ import bwgan_tf.io.cli as cli
 from bwgan_tf import train
 from bwgan_tf.train import config as config_lib
 from bwgan_tf.train import resume
+from bwgan_tf.train import run_dir as run_dir_lib
 
 FLAGS = flags.FLAGS
 config_lib.define_flags(FLAGS)
@@ -43,6 +44,9 @@ def config_from_flags() -> train.TrainConfig:
     if FLAGS.resume:
         if "preset" in given:
             raise ValueError("preset: not allowed with --resume: the run keeps the settings of its config.json")
+        if not run_dir_lib.exists(FLAGS.output_dir):
+            raise ValueError(f"--output_dir: {FLAGS.output_dir!r} holds no run to resume (no config.json); start a "
+                             "run there without --resume, or give the folder of an existing run")
         return train.read_config(FLAGS.output_dir).replace(**given)
     return train.make_config(given.pop("preset", None), **given)
 
