@@ -64,13 +64,13 @@ def read(path: str, key: dict, label: str, what: str) -> Optional[dict]:
         with files.open_npz(path, "reference cache") as cached:
             stored = json.loads(str(cached["key"]))
             if stored != key:
-                if {k: v for k, v in stored.items() if k != "content"} == {k: v for k, v in key.items()
-                                                                            if k != "content"}:
+                if "content" in stored and {k: v for k, v in stored.items() if k != "content"} == {
+                        k: v for k, v in key.items() if k != "content"}:
                     sys.stderr.write(f"{what}: the cached statistics {path} were computed from other contents of "
                                      f"{label}; recomputing\n")
                 return None
             arrays = {name: cached[name] for name in cached.files}
-    except (ValueError, KeyError, OSError, EOFError):
+    except (ValueError, KeyError, OSError, EOFError, AttributeError, TypeError):  # not an entry of this module
         return None
     with contextlib.suppress(OSError):
         os.utime(path)  # most recently used: pruned last
