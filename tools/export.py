@@ -7,6 +7,7 @@ from absl import flags
 
 import bwgan_tf.io.cli as cli
 
+from bwgan_tf import checks
 from bwgan_tf.io import files
 from bwgan_tf.runs import export, generators
 from bwgan_tf.train import run_dir as train_run_dir
@@ -16,7 +17,8 @@ flags.DEFINE_string("run_dir", None, "Training run directory.")
 flags.DEFINE_string("checkpoint", None, "A checkpoint path in --run_dir (default: the latest).")
 flags.DEFINE_string("export_dir", None, "Where the SavedModel goes (written atomically).")
 flags.DEFINE_integer("max_samples", 1024, "Largest num_samples that serving_default accepts.")
-flags.DEFINE_bool("overwrite", False, "Replace an existing export (atomically).")
+flags.DEFINE_bool("overwrite", False, "Replace an earlier export in --export_dir (atomically); any other existing "
+                  "folder is refused.")
 flags.mark_flags_as_required(["run_dir", "export_dir"])
 
 
@@ -27,11 +29,16 @@ def main(argv):
         raise ValueError(f"--run_dir: {FLAGS.run_dir!r} holds no config.json (not a bwgan_tf run directory)")
     if FLAGS.checkpoint:
         files.check_checkpoint(FLAGS.checkpoint)
-    generator, config = generators.load_generator(FLAGS.run_dir, FLAGS.checkpoint)
+    checks.positive_int(FLAGS.max_samples, "--max_samples")
+    # before any work: --overwrite replaces only an earlier export, never a folder holding the run or the cwd
+    export.check_export_dir(FLAGS.export_dir, FLAGS.overwrite, FLAGS.run_dir, "--export_dir")
+    generator, config, source = generators.open_run(FLAGS.run_dir, FLAGS.checkpoint)
     metadata = {k: getattr(config, k) for k in ("dataset", "space", "lipschitz", "architecture", "preset")}
     path = export.export_generator(generator, FLAGS.export_dir, latent_dim=config.latent_dim,
-                                   max_samples=FLAGS.max_samples, overwrite=FLAGS.overwrite, metadata=metadata)
-    print(f"exported {path}")
+                                   max_samples=FLAGS.max_samples, overwrite=FLAGS.overwrite,
+                                   metadata=dict(metadata, source=source), run_dir=FLAGS.run_dir)
+    print(f"exported {path} ({source['generator']} generator"
+          + (f" of {source['checkpoint']}, generator step {source['step']})" if "step" in source else ")"))
 
 
 if __name__ == "__main__":

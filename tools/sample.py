@@ -48,6 +48,7 @@ def main(argv):
         if not (FLAGS.seeds and FLAGS.outdir) or FLAGS.png or FLAGS.npz:
             raise cli.usage_error("--seeds and --outdir go together, without --png and --npz")
         seeds = samples.parse_seeds(FLAGS.seeds)
+        files.check_output_dir(FLAGS.outdir, "--outdir")  # before any work, so that none is lost
         sampler, _ = generators.open_images(FLAGS.saved_model, FLAGS.run_dir)
         written = samples.write_seed_folder(sampler, seeds, FLAGS.outdir, FLAGS.batch_size)
         print(f"wrote {written} images to {FLAGS.outdir}")

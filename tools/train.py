@@ -22,7 +22,8 @@ import bwgan_tf.io.cli as cli
 
 from bwgan_tf import train
 from bwgan_tf.train import config as config_lib
-from bwgan_tf.train import resume, run_dir
+from bwgan_tf.train import resume
+from bwgan_tf.train import run_dir as run_dir_lib
 
 FLAGS = flags.FLAGS
 config_lib.define_flags(FLAGS)
@@ -43,9 +44,9 @@ def config_from_flags() -> train.TrainConfig:
     real differences are refused."""
     given = config_lib.given_flags(FLAGS)
     if FLAGS.resume:
-        if not run_dir.exists(FLAGS.output_dir):
-            raise ValueError(f"output_dir: --resume needs a run directory, and {FLAGS.output_dir!r} holds no "
-                             f"config.json; leave out --resume to start a new run there")
+        if not run_dir_lib.exists(FLAGS.output_dir):
+            raise ValueError(f"--output_dir: {FLAGS.output_dir!r} holds no run to resume (no config.json); start a "
+                             "run there without --resume, or give the folder of an existing run")
         if "preset" in given:
             return train.make_config(given.pop("preset"), **given)
         return train.read_config(FLAGS.output_dir).replace(**given)

@@ -93,13 +93,18 @@ def _readable(file) -> bool:
     return _VERIFIED[key]
 
 
+def folder_candidates(path):
+    """Sorted paths of the PNG/JPEG files under `path` (readable or not)."""
+    return sorted(os.path.join(root, f) for root, _, files in os.walk(path) for f in files
+                  if f.lower().endswith(_IMAGE_EXTENSIONS))
+
+
 def folder_files(path):
     """Sorted image paths under `path` that PIL can open (the others are skipped and counted in a warning); a
     progress line on stderr every PROGRESS_EVERY_S while a large folder is checked."""
     if not os.path.isdir(path):
         raise ValueError(f"folder spec: {path!r} is not a directory")
-    candidates = sorted(os.path.join(root, f) for root, _, files in os.walk(path) for f in files
-                        if f.lower().endswith(_IMAGE_EXTENSIONS))
+    candidates = folder_candidates(path)
     good, report = [], progress.Progress(f"checking the images of folder {path}", len(candidates), PROGRESS_EVERY_S)
     for file in candidates:
         if _readable(file):

@@ -22,6 +22,7 @@ import numpy as np
 
 from bwgan_tf import checks
 from bwgan_tf.data import sources, toy
+from bwgan_tf.io import files
 
 KNOWN_SPECS = ("cifar10", "celeb_a[:crop=official]", "lsun_bedroom", "folder:PATH", "npz:PATH[:range=0,1]",
                "toy:8gaussians", "toy:25gaussians", "toy:swissroll", "toy:parallel_lines[:theta=T]")
@@ -77,6 +78,19 @@ def absolute(spec: str) -> str:
     if kind not in ("npz", "folder") or os.path.isabs(path):
         return spec
     return spec.replace(path, os.path.abspath(path), 1)
+
+
+def fingerprint(spec) -> Optional[str]:
+    """What identifies the images of a spec for caches of their statistics: for npz:PATH a content hash of the file,
+    for folder:PATH one of its image files' names, sizes and bytes (so a file or folder edited in place gets a new
+    fingerprint); "" for TFDS and toy specs, which are known by name; None when the file or folder is missing."""
+    kind, argument, _ = parse(spec)
+    if kind == "npz":
+        return files.content_digest([argument]) if os.path.isfile(argument) else None
+    if kind == "folder":
+        return files.content_digest(sources.folder_candidates(argument), argument) if os.path.isdir(
+            argument) else None
+    return ""
 
 
 def check_arguments(split, batch_size, image_size, seed):

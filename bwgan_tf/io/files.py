@@ -1,10 +1,13 @@
 """Files that are never half written (write to a temporary name beside the target, then rename: atomic on POSIX),
 checked before long work (an output path that cannot be written) and opened with clear errors (.npz archives)."""
 import contextlib
+import hashlib
 import json
 import os
 import shutil
+import tempfile
 import zipfile
+import zlib
 
 import numpy as np
 
@@ -44,26 +47,45 @@ def write_json_atomically(path: str, payload) -> str:
 
 
 def read_json(path: str):
-    """The JSON value in a file; ValueError naming the file when it is missing or not JSON."""
+    """The JSON value in a file; a ValueError whose message starts with the path when the file is missing,
+    unreadable or not JSON (a config.json cut short says which file it is)."""
     try:
-        with open(path) as f:
+        with open(path, encoding="utf-8") as f:
             return json.load(f)
     except FileNotFoundError:
         raise ValueError(f"{path}: no such file") from None
     except json.JSONDecodeError as error:
-        raise ValueError(f"{path}: not valid JSON ({error})") from None
+        raise ValueError(f"{path}: not valid JSON ({error}); the file is damaged or cut short") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ValueError(f"{path}: cannot be read ({type(error).__name__}: {error})") from None
 
 
 def read_jsonl(path: str) -> list:
-    """The records of a .jsonl file; a line that does not parse (cut short by a kill) is skipped."""
+    """The records (JSON objects) of a .jsonl file; [] when it does not exist. A last line that does not parse (cut
+    short by a kill while it was written) is skipped; any other bad line, or a file that cannot be read, is a
+    ValueError whose message starts with the path and names the line."""
+    if not os.path.isfile(path):
+        return []
+    try:
+        with open(path, encoding="utf-8") as f:
+            lines = f.read().split("\n")
+    except (OSError, UnicodeDecodeError) as error:
+        raise ValueError(f"{path}: cannot be read ({type(error).__name__}: {error})") from None
+    while lines and not lines[-1].strip():
+        lines.pop()
     records = []
-    if os.path.isfile(path):
-        with open(path) as f:
-            for line in f:
-                try:
-                    records.append(json.loads(line))
-                except json.JSONDecodeError:
-                    continue
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as error:
+            if number == len(lines):  # a line cut short by a kill
+                break
+            raise ValueError(f"{path}: line {number} is not valid JSON ({error}); the file is damaged") from None
+        if not isinstance(record, dict):
+            raise ValueError(f"{path}: line {number} is not a JSON object; the file is damaged")
+        records.append(record)
     return records
 
 
@@ -73,18 +95,66 @@ def cache_dir(*sub: str) -> str:
     return os.path.join(root, *sub)
 
 
+def _check_writable_folder(folder: str, name: str, path: str) -> None:
+    """ValueError naming `name` unless a file can be created in `folder` (tried: a temporary file is created and
+    removed, which also catches read-only mounts and holds for root)."""
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".bwgan_tf-write-check-", dir=folder)
+    except OSError as error:
+        raise ValueError(f"{name}: cannot write {path!r}: the folder {folder!r} is not writable "
+                         f"({error.strerror or error})") from None
+    os.close(fd)
+    os.remove(probe)
+
+
+def _existing_ancestor(path: str) -> str:
+    folder = os.path.abspath(path)
+    while not os.path.exists(folder):
+        folder = os.path.dirname(folder)
+    return folder
+
+
 def check_output(path, name: str) -> str:
-    """`path` when a file can be written there; else a ValueError naming `name` (a directory, or under a file).
-    Tools call it before long work, so that no result is lost at the end."""
+    """`path` when a file can be written there; else a ValueError naming `name` (a directory, under a file, or in
+    a folder that is not writable). Tools call it before long work, so that no result is lost at the end."""
     path = os.fspath(path)
     if os.path.isdir(path):
         raise ValueError(f"{name}: {path!r} is a directory; give the path of a file to write")
-    folder = os.path.dirname(os.path.abspath(path))
-    while not os.path.exists(folder):
-        folder = os.path.dirname(folder)
+    folder = _existing_ancestor(os.path.dirname(os.path.abspath(path)))
     if not os.path.isdir(folder):
         raise ValueError(f"{name}: cannot write {path!r}: {folder!r} is a file, not a folder")
+    _check_writable_folder(folder, name, path)
     return path
+
+
+def check_output_dir(path, name: str) -> str:
+    """`path` when it is a folder (or can be made one) whose files can be written; else a ValueError naming `name`.
+    Nothing is created."""
+    path = os.fspath(path)
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise ValueError(f"{name}: {path!r} is a file; give a folder")
+    folder = _existing_ancestor(path)
+    if not os.path.isdir(folder):
+        raise ValueError(f"{name}: cannot make the folder {path!r}: {folder!r} is a file, not a folder")
+    _check_writable_folder(folder, name, path)
+    return path
+
+
+def content_digest(paths, root: str = "") -> str:
+    """sha256 (hex) over the files' names (relative to `root`), sizes and bytes, in the order given: it changes
+    when any file is added, removed, renamed or edited in place, whatever its timestamps say."""
+    digest = hashlib.sha256()
+    for path in paths:
+        name = os.path.relpath(path, root) if root else os.path.basename(path)
+        digest.update(f"\0{name}\0".encode("utf-8", "surrogateescape"))
+        try:
+            digest.update(f"{os.path.getsize(path)}\0".encode())
+            with open(path, "rb") as f:
+                for block in iter(lambda: f.read(1 << 20), b""):
+                    digest.update(block)
+        except OSError as error:  # an unreadable file (its reader skips or reports it) still marks the set
+            digest.update(f"unreadable {error.errno}".encode())
+    return digest.hexdigest()
 
 
 @contextlib.contextmanager
@@ -103,7 +173,10 @@ def open_npz(path, name: str):
     if not isinstance(archive, np.lib.npyio.NpzFile):
         raise ValueError(f"{name}: {path!r} is a single .npy array; it must be an .npz archive (np.savez)")
     with archive:
-        yield archive
+        try:
+            yield archive
+        except (zipfile.BadZipFile, EOFError, zlib.error) as error:  # a member that does not read back
+            raise ValueError(f"{name}: {path!r} is damaged ({type(error).__name__}: {error})") from None
 
 
 def check_checkpoint(path, name: str = "--checkpoint") -> str:

@@ -36,7 +36,8 @@ def resolve_extractor(extractor=None, *, classifier=None, classifier_layer=None,
 def evaluate(source, *, metrics=("is", "fid", "kid"), num_samples=50_000, extractor=None, reference=None,
              reference_stats=None, reference_split="train", reference_num=None, data_dir=None, batch_size=100,
              seed=0, splits=DEFAULT_SPLITS, kid_samples=DEFAULT_KID_SAMPLES, kid_block_size=DEFAULT_KID_BLOCK_SIZE,
-             swd_samples=swd.DEFAULT_SWD_SAMPLES, cache_dir=None, latent_dim=None, image_size=None) -> dict:
+             swd_samples=swd.DEFAULT_SWD_SAMPLES, cache_dir=None, latent_dim=None, image_size=None,
+             generator=None) -> dict:
     """The registered metrics of `num_samples` generated samples, streamed batch by batch.
 
     Args:
@@ -48,9 +49,11 @@ def evaluate(source, *, metrics=("is", "fid", "kid"), num_samples=50_000, extrac
         data spec's images to that side (data.load).
       kid_samples: generated and real feature rows used by kid, pr and dc; swd_samples: images used by swd.
       cache_dir: reference-statistics cache (None: none; reference.default_cache_dir() is the shared one).
+      generator: a description (dict) of the generator scored, recorded as result["generator"]; default the
+        sampler's own (`Sampler.description`, set by bwgan_tf.runs.generators: run directory, checkpoint, step).
     Returns:
       {label: value} with labels from registry.metric_label (stating the protocol, e.g. fid50k, kid10k_std), plus
-      num_samples, extractor, reference_count and seconds.
+      num_samples, extractor, reference_count, seconds and, when known, generator.
     """
     start = time.perf_counter()
     metrics = registry.parse_metrics(metrics)
@@ -90,6 +93,9 @@ def evaluate(source, *, metrics=("is", "fid", "kid"), num_samples=50_000, extrac
     report.done()
     result = registry.results(states, settings, extractor, reference_stats)
     result.update(num_samples=num_samples, extractor=extractor.name, seconds=time.perf_counter() - start)
+    generator = generator if generator is not None else sampler.description
+    if generator is not None:
+        result["generator"] = dict(generator)
     if reference_stats is not None:
         result["reference_count"] = reference_stats.count
     return result

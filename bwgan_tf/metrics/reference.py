@@ -1,28 +1,24 @@
 """Reference statistics of real data: the feature mean, unbiased covariance, first feature rows (for KID,
 precision/recall, density/coverage) and optionally first images (for SWD), cached.
 
-The cache is one .npz per (reference, split, extractor name and weights fingerprint, num, kid_samples, images) in
-a folder; `default_cache_dir()` (files.cache_dir("reference"), i.e. $BWGAN_TF_CACHE/reference or
+The cache (metrics.reference_cache) is one .npz per (reference, split, extractor name and weights fingerprint, num,
+kid_samples, images) in a folder, whose key also holds what the set contains (a content hash of an npz file or an
+image folder), so an edited set misses it; `default_cache_dir()` ($BWGAN_TF_CACHE/reference or
 ~/.cache/bwgan_tf/reference) is the one default, shared by tools/evaluate.py and the training callback.
 """
-import hashlib
 import json
-import os
 
 import numpy as np
 
 from bwgan_tf import checks
-from bwgan_tf.io import files, images, progress
-from bwgan_tf.metrics import accumulators
+from bwgan_tf.io import images, progress
+from bwgan_tf.metrics import accumulators, reference_cache
 from bwgan_tf.metrics.estimators import DEFAULT_KID_SAMPLES
-from bwgan_tf.metrics.features import sanitize_name
+from bwgan_tf.metrics.reference_cache import default_cache_dir
 
 ALL = 10**12  # "every image of the set": reference_statistics stops at the end of the split
-
-
-def default_cache_dir() -> str:
-    """The per-user reference-statistics cache: files.cache_dir("reference")."""
-    return files.cache_dir("reference")
+__all__ = ["ALL", "ReferenceStats", "check_not_degenerate", "check_same_images", "default_cache_dir",
+           "reference_statistics"]
 
 
 class ReferenceStats:
@@ -75,33 +71,37 @@ def _head(dataset, num):
             return
 
 
-def _cache_path(cache_dir, key: dict) -> str:
-    text = json.dumps(key, sort_keys=True)
-    stem = "-".join(sanitize_name(str(key[k])) for k in ("reference", "split", "extractor", "num"))
-    return os.path.join(cache_dir, f"ref-{stem}-{hashlib.sha1(text.encode()).hexdigest()[:10]}.npz")
+def _from_arrays(arrays: dict) -> ReferenceStats:
+    return ReferenceStats(arrays["mean"], arrays["cov"], arrays["count"], arrays["head_features"], str(arrays["key"]),
+                          from_cache=True, image_shape=arrays.get("image_shape"), images=arrays.get("images"))
 
 
-def _read_cache(path, key: dict):
-    """The cached statistics for `key`, or None (a missing, stale or unreadable cache file is a miss: it is
-    recomputed and rewritten)."""
-    if not os.path.isfile(path):
-        return None
-    try:
-        with files.open_npz(path, "reference cache") as cached:
-            if json.loads(str(cached["key"])) != key:
-                return None
-            shape = cached["image_shape"] if "image_shape" in cached.files else None
-            return ReferenceStats(cached["mean"], cached["cov"], cached["count"], cached["head_features"],
-                                  str(cached["key"]), from_cache=True, image_shape=shape, images=cached["images"])
-    except (ValueError, KeyError, OSError, EOFError):
-        return None
+def _arrays(stats: ReferenceStats) -> dict:
+    return dict(mean=stats.mean, cov=stats.cov, count=stats.count, head_features=stats.head_features, key=stats.key,
+                image_shape=np.asarray(stats.image_shape or (), np.int64),
+                images=stats.images if stats.images is not None else np.zeros((0,), np.uint8))
 
 
-def _write_cache(path, stats: ReferenceStats) -> None:
-    with files.atomic_path(path) as tmp:  # the temporary name keeps .npz, so np.savez adds no suffix
-        np.savez(tmp, mean=stats.mean, cov=stats.cov, count=stats.count, head_features=stats.head_features,
-                 key=stats.key, image_shape=np.asarray(stats.image_shape or (), np.int64),
-                 images=stats.images if stats.images is not None else np.zeros((0,), np.uint8))
+def _cache_key(real, label, split, extractor, num, kid_samples, keep_images, image_size, what):
+    """The cache key of a set, or None when it cannot be cached: a data spec is keyed by what it contains
+    (data.fingerprint: None for a missing file, whose error comes from reading it); batches only under a name,
+    marked as such so that they never share a data spec's key."""
+    key = {"reference": label, "split": split, "extractor": extractor.name, "num": num,
+           "kid_samples": int(kid_samples), "weights": getattr(extractor, "fingerprint", "")}
+    if keep_images:
+        key["images"] = int(keep_images)
+    if image_size:
+        key["image_size"] = int(image_size)
+    if isinstance(real, str):
+        from bwgan_tf import data  # imported here: evaluation of generated samples alone needs no data pipeline
+        with checks.named(what):
+            content = data.fingerprint(real)
+        if content is None:
+            return None
+        key["content"] = content
+    else:
+        key["source"] = "named batches"
+    return key
 
 
 def reference_statistics(real, extractor, *, num=50_000, split="train", data_dir=None, batch_size=100,
@@ -117,8 +117,9 @@ def reference_statistics(real, extractor, *, num=50_000, split="train", data_dir
       kid_samples: feature rows kept (KID, precision/recall and density/coverage use the first ones: keep the data
         unsorted); keep_images: images kept as uint8 (for SWD).
       cache_dir: folder of the .npz cache (None: no cache; default_cache_dir() is the shared one), keyed by
-        reference, split, extractor name and weights fingerprint, num, kid_samples and keep_images.
-      what: the flag that gave the spec `real`; the spec's errors (e.g. an empty .npz) start with it.
+        reference, split, extractor name and weights fingerprint, num, kid_samples, keep_images and, for npz: and
+        folder: specs, a hash of their content (metrics.reference_cache); a hit is reported on stderr.
+      what: the flag that gave the set `real`; its errors (e.g. an empty .npz, too few images) start with it.
       image_size: the size a data spec's images are brought to (data.load; None: the spec's own).
     """
     num = checks.integer(num, "reference_num", minimum=2)
@@ -126,16 +127,12 @@ def reference_statistics(real, extractor, *, num=50_000, split="train", data_dir
     label = real if is_spec else name
     path = key = None
     if cache_dir and label:
-        key = {"reference": label, "split": split, "extractor": extractor.name, "num": num,
-               "kid_samples": int(kid_samples), "weights": getattr(extractor, "fingerprint", "")}
-        if keep_images:
-            key["images"] = int(keep_images)
-        if image_size:
-            key["image_size"] = int(image_size)
-        path = _cache_path(cache_dir, key)
-        cached = _read_cache(path, key)
+        key = _cache_key(real, label, split, extractor, num, kid_samples, keep_images, image_size, what)
+    if key is not None:
+        path = reference_cache.path_for(cache_dir, key)
+        cached = reference_cache.read(path, key, label, what)
         if cached is not None:
-            return cached
+            return _from_arrays(cached)
     batches = _real_batches(real, num, split, data_dir, batch_size, what, image_size) if is_spec else real
     moments, head, seen = accumulators.MomentAccumulator(), accumulators.HeadAccumulator(kid_samples), 0
     kept = accumulators.HeadAccumulator(keep_images, np.uint8)
@@ -145,7 +142,7 @@ def reference_statistics(real, extractor, *, num=50_000, split="train", data_dir
         batch = batch[:num - seen]
         if len(batch) == 0:
             break
-        check_same_images(tuple(batch.shape[1:]), shape, "reference")
+        check_same_images(tuple(batch.shape[1:]), shape, what)
         shape = tuple(batch.shape[1:])
         feats, _ = extractor(batch)
         moments.update(feats)
@@ -156,10 +153,10 @@ def reference_statistics(real, extractor, *, num=50_000, split="train", data_dir
         report.update(len(batch))
     report.done()
     if seen < 2:
-        raise ValueError(f"reference: {label or 'the reference'} has {seen} image(s); statistics need at least 2")
+        raise ValueError(f"{what}: {label or 'the set'} has {seen} image(s); statistics need at least 2")
     stats = ReferenceStats(moments.mean, moments.cov, moments.count, head.rows, image_shape=shape, images=kept.rows)
     if path:
         stats.key = json.dumps(key, sort_keys=True)
-        _write_cache(path, stats)
+        reference_cache.write(path, _arrays(stats), what)
     return stats
 

@@ -13,12 +13,14 @@ class Sampler:
     """Images from a generator: `generate(z [B, latent_dim]) -> images [B, ...]` in [-1, 1].
 
     `batches(num, batch_size, seed)` draws z ~ N(0, I) statelessly in fixed chunks of 500, so the samples
-    depend on (seed, index) only, not on the batch size."""
+    depend on (seed, index) only, not on the batch size. `description` says which generator it is (a dict that
+    evaluation records carry; bwgan_tf.runs.generators sets it), None when unknown."""
 
-    def __init__(self, generate, latent_dim, name="generator"):
+    def __init__(self, generate, latent_dim, name="generator", description=None):
         self.generate = generate
         self.latent_dim = checks.positive_int(latent_dim, "latent_dim")
         self.name = name
+        self.description = description
 
     def latents(self, num, batch_size, seed):
         num, batch_size = checks.positive_int(num, "num_samples"), checks.positive_int(batch_size, "batch_size")
@@ -63,9 +65,16 @@ def as_sampler(source, latent_dim=None) -> Sampler:
             raise ValueError(f"--saved_model: the SavedModel has no 'generate' signature; it has {list(signatures)}")
         signature = signatures["generate"]
         latent_dim = latent_dim or signature.structured_input_signature[1]["z"].shape[-1]
-        if latent_dim is None and "latent" in signatures:  # bwgan_tf.export: z is [None, None], `latent` says
-            latent_dim = int(signatures["latent"]()["latent_dim"])
-        generate = lambda z: signature(z=z)["images"]  # noqa: E731
+        info = signatures["latent"]() if "latent" in signatures else {}
+        if latent_dim is None and "latent_dim" in info:  # bwgan_tf.export: z is [None, None], `latent` says
+            latent_dim = int(info["latent_dim"])
+        rows = int(info["max_samples"]) if "max_samples" in info else None  # the most rows `generate` takes
+
+        def generate(z):
+            if rows is None or z.shape[0] <= rows:
+                return signature(z=z)["images"]
+            return tf.concat([signature(z=z[i:i + rows])["images"] for i in range(0, z.shape[0], rows)], 0)
+
         generate.keep_alive = source
         return Sampler(generate, latent_dim, "saved_model")
     if callable(source) and latent_dim:

@@ -46,13 +46,13 @@ def run(config: TrainConfig, *, restarts: int = restarts_lib.RESTARTS, restart_s
     extractor = metrics_lib.resolve_extractor(classifier=classifier, inception=inception, metrics=names)
     run_dir = loop.train(config, print_fn)
     phase = restarts_lib.run(run_dir, restarts, restart_steps, print_fn=print_fn)
-    generator, phase_config = generators.load_generator(phase)
+    generator, phase_config, description = generators.open_run(phase)
     print_fn(f"scoring the ensemble of {restarts} snapshots: {', '.join(names)} of {num_samples} samples"
              + (f" ({', '.join(skipped)} not computed: it needs --inception, TF-GAN's Inception module)"
                 if skipped else ""), flush=True)
     scores = metrics_lib.evaluate(generator, metrics=names, num_samples=num_samples, extractor=extractor,
                                   reference=config.dataset, data_dir=config.data_dir, batch_size=batch_size,
-                                  cache_dir=cache_dir, latent_dim=phase_config.latent_dim)
+                                  cache_dir=cache_dir, latent_dim=phase_config.latent_dim, generator=description)
     record = dict(scores, protocol="Adler & Lunz 2018 Table 4: main run + SGDR ensemble", preset=config.preset,
                   paper=PAPER.get(config.preset), run_dir=run_dir, sgdr_dir=phase, main_steps=config.steps,
                   restarts=restarts, restart_steps=restart_steps, metrics=list(names), not_computed=skipped,

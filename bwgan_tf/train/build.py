@@ -139,8 +139,13 @@ def intact_checkpoint(manager: tf.train.CheckpointManager, print_fn=print) -> Op
 
 
 def read_config(run_dir: str) -> TrainConfig:
-    """The TrainConfig saved in a run directory (lam and gamma as resolved)."""
-    return TrainConfig.from_dict(run_dir_lib.read_config(run_dir), ignore_unknown=True)
+    """The TrainConfig saved in a run directory (lam and gamma as resolved); a setting that config.json holds with
+    a bad value is a ValueError that starts with the file's path."""
+    saved = run_dir_lib.read_config(run_dir)
+    try:
+        return TrainConfig.from_dict(saved, ignore_unknown=True)
+    except (ValueError, TypeError) as error:
+        raise ValueError(f"{run_dir_lib.config_path(run_dir)}: {error}") from None
 
 
 def load_model(run_dir: str, checkpoint: Optional[str] = None) -> Tuple[gan.WassersteinGAN, TrainConfig]:

@@ -31,7 +31,8 @@ class EvaluationCallback(StepCallback):
 
     Args:
       run_dir: run directory; results are appended to run_dir/metrics.jsonl as
-        {"event": "evaluation", "step": generator_steps, "epoch": ..., <labels>: ...} and written as
+        {"event": "evaluation", "step": generator_steps, "epoch": ..., "generator": {"kind": "training", "run_dir",
+        "generator": "ema", "step"}, <labels>: ...} and written as
         TensorBoard scalars "eval/<label>" to run_dir/tensorboard/eval at step = generator steps.
       reference: real-data spec for bwgan_tf.data (or reference_stats=ReferenceStats); needed for fid/kid.
       eval_every: evaluate every this many generator steps (unit="steps": model.generator_steps, one per
@@ -104,7 +105,8 @@ class EvaluationCallback(StepCallback):
         result = metrics_lib.evaluate(
             self.model, metrics=self.metrics, num_samples=self.num_samples, extractor=self.extractor,
             reference_stats=self.reference_stats, batch_size=self.batch_size, seed=self.seed, splits=self.splits,
-            kid_samples=self.kid_samples)
+            kid_samples=self.kid_samples, generator={"kind": "training", "run_dir": os.path.abspath(self.run_dir),
+                                                     "generator": "ema", "step": step})
         result.update(event="evaluation", step=step, time=time.time())
         if epoch is not None:
             result["epoch"] = int(epoch)

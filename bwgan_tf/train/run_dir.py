@@ -56,11 +56,14 @@ def create(run_dir: str) -> str:
 
 
 def read_config(run_dir: str) -> dict:
-    """config.json as a dict; ValueError naming run_dir when it is not a run directory."""
+    """config.json as a dict; ValueError naming run_dir when it is not a run directory, and starting with the
+    file's path when it is damaged (cut short, not JSON, not an object)."""
     if not exists(run_dir):
         raise ValueError(f"run_dir: {run_dir!r} holds no {CONFIG} (not a bwgan_tf run directory)")
-    with open(config_path(run_dir)) as f:
-        return with_absolute_paths(json.load(f), run_dir)
+    config = files.read_json(config_path(run_dir))
+    if not isinstance(config, dict):
+        raise ValueError(f"{config_path(run_dir)}: not a JSON object of settings; the file is damaged")
+    return with_absolute_paths(config, run_dir)
 
 
 def with_absolute_paths(config: dict, run_dir: str) -> dict:

@@ -120,6 +120,15 @@ def test_data_spec_errors_name_the_flag_that_gave_the_set(tmp_path):
         metrics.evaluate(tiny_generator(), metrics="fid", num_samples=10, extractor=extractor, reference=spec)
 
 
+def test_a_set_with_too_few_images_names_the_flag_that_gave_it(tmp_path):
+    from PIL import Image
+    Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(tmp_path / "only.png")
+    spec, extractor = f"folder:{tmp_path}", tiny_extractor([])
+    for what in ("--samples", "--reference"):
+        with pytest.raises(ValueError, match=rf"^{what}: folder:.* has 1 image\(s\); statistics need at least 2"):
+            scoring.set_statistics(spec, extractor, what=what, image_size=8)
+
+
 def test_an_unreadable_reference_cache_file_is_recomputed(tmp_path):
     extractor, real = tiny_extractor([]), uniform_batches(2, 25)
     first = metrics.reference_statistics(real, extractor, num=50, cache_dir=tmp_path, name="uniform")

@@ -1,6 +1,7 @@
 """The exported generator: signatures callable from plain TensorFlow, same seed same images, atomic writes."""
 import json
 import os
+import pathlib
 import subprocess
 import sys
 import textwrap
@@ -208,3 +209,153 @@ def test_check_saved_model_names_the_flag(tmp_path):
         export.check_saved_model(str(tmp_path / "missing"))
     with pytest.raises(ValueError, match=r"^--samples: no SavedModel at .* \(no saved_model.pb in it\)"):
         export.check_saved_model(str(tmp_path), "--samples")
+
+
+def tiny_generator(latent_dim=4):
+    return tf.keras.Sequential([tf.keras.Input((latent_dim,)), tf.keras.layers.Dense(8 * 8 * 3, activation="tanh"),
+                                tf.keras.layers.Reshape((8, 8, 3))])
+
+
+def test_overwrite_replaces_only_an_earlier_export(tmp_path, monkeypatch):
+    gen = tiny_generator()
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "thesis.tex").write_text("years of work")
+    with pytest.raises(ValueError, match=r"^export_dir: .*mine' is not an export of bwgan_tf .*nothing was touched"):
+        export.export_generator(gen, str(mine), latent_dim=4, overwrite=True)
+    assert os.listdir(mine) == ["thesis.tex"] and os.listdir(tmp_path) == ["mine"]  # no staging folder left
+    target = export.export_generator(gen, str(tmp_path / "export"), latent_dim=4)
+    assert export.is_export(target)
+    (tmp_path / "plain").write_text("a file")
+    os.symlink(target, tmp_path / "link")
+    for path, kind in ((tmp_path / "plain", "a file"), (tmp_path / "link", "a symbolic link")):
+        with pytest.raises(ValueError, match=f"^export_dir: .* is {kind}; --overwrite replaces only an earlier"):
+            export.export_generator(gen, str(path), latent_dim=4, overwrite=True)
+    # an export (or any folder) that holds the working directory or the run directory is never replaced
+    monkeypatch.chdir(tmp_path / "export" / "variables")
+    for path in (target, str(tmp_path), "..", "../.."):
+        with pytest.raises(ValueError, match=r"^export_dir: .* holds the working directory"):
+            export.export_generator(gen, path, latent_dim=4, overwrite=True)
+    monkeypatch.chdir(tmp_path / "mine")
+    with pytest.raises(ValueError, match=r"^export_dir: .* holds the run directory"):
+        export.export_generator(gen, target, latent_dim=4, overwrite=True, run_dir=str(tmp_path / "export" / "assets"))
+    with pytest.raises(ValueError, match=r"^--export_dir: .* holds this checkout"):
+        export.check_export_dir(os.path.join(os.path.dirname(export.__file__), "..", ".."), True, name="--export_dir")
+    assert sorted(os.listdir(tmp_path)) == ["export", "link", "mine", "plain"]
+    assert (mine / "thesis.tex").read_text() == "years of work" and (tmp_path / "plain").read_text() == "a file"
+    export.export_generator(gen, target, latent_dim=4, max_samples=8, overwrite=True)  # an earlier export: replaced
+    assert tf.saved_model.load(target).signatures["latent"]()["max_samples"].numpy() == 8
+    assert sorted(os.listdir(tmp_path)) == ["export", "link", "mine", "plain"]
+
+
+def _ancestors(op):
+    seen, stack = set(), [op]
+    while stack:
+        current = stack.pop()
+        for parent in [t.op for t in current.inputs] + list(current.control_inputs):
+            if parent.name not in seen:
+                seen.add(parent.name)
+                stack.append(parent)
+                yield parent
+
+
+def test_the_sample_bounds_are_checked_before_any_work(tmp_path):
+    gen = tiny_generator()
+    module = export.GeneratorModule(gen, latent_dim=4, max_samples=8)
+    for function in (module.sample, module.generate):
+        graph = function.get_concrete_function().graph
+        work = [op for op in graph.get_operations() if op.type.startswith("StatelessRandomNormal")
+                or op.type == "MatMul"]  # drawing the latents, the generator's first layer
+        assert work, [op.type for op in graph.get_operations()]
+        for op in work:  # each waits for the bound checks (an Assert upstream), so a huge request fails first
+            assert any(parent.type == "Assert" for parent in _ancestors(op)), (function, op.name)
+    path = export.export_generator(gen, str(tmp_path / "export"), latent_dim=4, max_samples=8)
+    loaded = tf.saved_model.load(path)
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"num_samples must be in 1\.\.8 \(max_samples\)"):
+        loaded.signatures["serving_default"](num_samples=tf.constant(2**31 - 1, tf.int32),
+                                             seed=tf.constant(0, tf.int64))
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"z must have at most 8 rows \(max_samples\)"):
+        loaded.signatures["generate"](z=tf.zeros([9, 4]))
+    z = np.random.default_rng(0).normal(size=(20, 4)).astype(np.float32)
+    from bwgan_tf import metrics  # a sampler of the export calls generate in chunks of max_samples rows
+    np.testing.assert_allclose(metrics.as_sampler(path).generate(z), gen(z, training=False), atol=1e-5)
+
+
+def test_every_opened_generator_says_what_it_is(trained_run, tmp_path, cifar_subset_path):
+    checkpoint = os.path.join(trained_run, "checkpoints", "ckpt-3")
+    expected = {"kind": "run_dir", "run_dir": os.path.abspath(trained_run), "generator": "ema", "ema_decay": 0.5,
+                "checkpoint": os.path.abspath(checkpoint), "step": 3}
+    assert generators.open_generator(trained_run).description == expected
+    assert generators.open_generator(trained_run, checkpoint).description == expected
+    assert generators.open_images(run_dir=trained_run)[0].description == expected
+    from bwgan_tf import metrics
+    extractor = metrics.random_extractor((32, 32, 3), feature_dim=4)
+    reference = f"npz:{cifar_subset_path}"
+    scored = scoring.score(trained_run, reference, "fid", extractor, num_samples=8, reference_num=8)
+    assert scored["generator"] == expected
+    generator, config, source = generators.open_run(trained_run)
+    target = export.export_generator(generator, str(tmp_path / "export"), latent_dim=16, metadata={"source": source})
+    from_export = {"kind": "export", "path": target, "exported_from": expected}
+    assert generators.open_generator(target).description == from_export
+    assert generators.open_images(saved_model=target)[0].description == from_export
+    both = scoring.score(trained_run, target, "fid", extractor, num_samples=8, reference_num=8)
+    assert both["generator"] == expected and both["reference_generator"] == from_export
+
+
+def test_tools_refuse_unsafe_folders_and_name_what_they_scored(trained_run, tmp_path, project_root, cifar_subset_path):
+    def tool(name, *args, cwd=None):
+        return subprocess.run([sys.executable, str(project_root / "tools" / name), *args], capture_output=True,
+                              text=True, timeout=180, cwd=cwd)
+
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "notes.txt").write_text("mine")
+    result = tool("export.py", f"--run_dir={trained_run}", "--export_dir=.", "--overwrite", cwd=work)
+    assert result.returncode == 2 and result.stderr.splitlines()[-2] == (
+        f"--export_dir: '.' holds the working directory ({work}); --overwrite replaces only an earlier export, so "
+        "nothing was touched"), result.stderr[-2000:]
+    assert os.listdir(work) == ["notes.txt"] and sorted(os.listdir(tmp_path)) == ["work"]
+    result = tool("export.py", f"--run_dir={trained_run}", f"--export_dir={work}", "--overwrite")
+    assert result.returncode == 2 and result.stderr.splitlines()[-2].startswith(
+        f"--export_dir: '{work}' is not an export of bwgan_tf"), result.stderr[-2000:]
+    assert os.listdir(work) == ["notes.txt"] and sorted(os.listdir(tmp_path)) == ["work"]
+    target = str(tmp_path / "export")
+    result = tool("export.py", f"--run_dir={trained_run}", f"--export_dir={target}")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "generator step 3" in result.stdout
+    from bwgan_tf import metrics  # a small classifier stands in for the FID network (fast here)
+    classifier = str(tmp_path / "clf.keras")
+    metrics.save_classifier(metrics.build_classifier((32, 32, 3), width=2, feature_dim=3, seed=0), classifier)
+    step = {"kind": "run_dir", "run_dir": os.path.abspath(trained_run), "generator": "ema", "ema_decay": 0.5,
+            "checkpoint": os.path.abspath(os.path.join(trained_run, "checkpoints", "ckpt-3")), "step": 3}
+    for flag, generator in ((f"--run_dir={trained_run}", step),
+                            (f"--saved_model={target}", {"kind": "export", "path": target, "exported_from": step})):
+        result = tool("evaluate.py", flag, f"--reference=npz:{cifar_subset_path}", f"--classifier={classifier}",
+                      "--metrics=fid", "--num_samples=8", "--reference_num=8", "--cache_dir=")
+        assert result.returncode == 0, result.stderr[-2000:]
+        assert json.loads(result.stdout.strip().splitlines()[-1])["generator"] == generator
+
+
+def test_sample_refuses_an_output_folder_it_cannot_write_before_any_work(trained_run, tmp_path, project_root):
+    folder = tmp_path / "read_only"
+    folder.mkdir()
+    folder.chmod(0o555)
+    try:
+        (folder / "probe").write_text("")
+        (folder / "probe").unlink()
+        folder = pathlib.Path("/proc")  # root writes into read-only folders; nobody creates files in /proc
+        if not (folder / "self").is_dir():
+            pytest.skip("running as root without /proc: no folder here refuses writes")
+    except OSError:
+        pass
+    for args, flag in (([f"--outdir={folder}", "--seeds=0-3"], "--outdir"),
+                       ([f"--outdir={folder / 'new'}", "--seeds=0-3"], "--outdir"),
+                       ([f"--png={folder / 'grid.png'}"], "--png"),
+                       ([f"--png={folder / 'strip.png'}", "--interpolate=1,2"], "--png"),
+                       ([f"--npz={folder / 'samples.npz'}"], "--npz")):
+        result = subprocess.run([sys.executable, str(project_root / "tools" / "sample.py"), f"--run_dir={trained_run}",
+                                 *args], capture_output=True, text=True, timeout=180)
+        line = result.stderr.splitlines()[-2]  # the one line before the pointer to --helpshort
+        assert result.returncode == 2 and line.startswith(f"{flag}: cannot write '{folder}"), result.stderr[-2000:]
+        assert f"the folder '{folder}' is not writable" in line and "Traceback" not in result.stderr
+    (tmp_path / "read_only").chmod(0o755)

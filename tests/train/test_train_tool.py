@@ -136,11 +136,6 @@ def test_a_dry_run_that_cannot_read_the_data_prints_the_settings_and_says_what_s
     assert not (tmp_path / "dry").exists()
 
 
-def test_resume_without_a_run_names_the_output_dir_flag(project_root, tmp_path):
-    result = train_tool(project_root, f"--output_dir={tmp_path / 'none'}", "--resume")
-    assert result.returncode == 2 and "--output_dir: --resume needs a run directory" in result.stderr
-
-
 def test_dry_run_prints_the_resolved_configuration_and_writes_nothing(project_root, tmp_path):
     result = train_tool(project_root, f"--flagfile={project_root / 'configs' / 'toy_8gaussians.flags'}",
                         f"--output_dir={tmp_path / 'dry'}", "--steps=7", "--dry_run")
@@ -149,3 +144,19 @@ def test_dry_run_prints_the_resolved_configuration_and_writes_nothing(project_ro
     expected = train.make_config("toy_8gaussians", steps=7, output_dir=str(tmp_path / "dry")).to_dict()
     assert printed == dict(expected, mixed_precision=False)  # auto resolved: float32 for the MLPs
     assert not (tmp_path / "dry").exists()
+
+
+def test_resume_without_a_run_and_a_damaged_config_name_what_the_user_gave(project_root, tmp_path):
+    result = train_tool(project_root, f"--output_dir={tmp_path / 'none'}", "--resume")
+    assert result.returncode == 2 and result.stderr.splitlines()[-2] == (
+        f"--output_dir: '{tmp_path / 'none'}' holds no run to resume (no config.json); start a run there without "
+        "--resume, or give the folder of an existing run"), result.stderr[-2000:]
+    run = tmp_path / "run"
+    run_dir_lib.create(str(run))
+    run_dir_lib.write_config(str(run), train.make_config("toy_8gaussians", output_dir=str(run)).to_dict())
+    text = (run / "config.json").read_text()
+    (run / "config.json").write_text(text[:len(text) // 2])
+    for args in (["--resume"], ["--preset=toy_8gaussians"]):
+        result = train_tool(project_root, f"--output_dir={run}", *args)
+        assert result.returncode == 2, result.stderr[-2000:]
+        assert result.stderr.splitlines()[-2].startswith(f"{run / 'config.json'}: not valid JSON (")
