@@ -62,12 +62,6 @@ def snapshot_steps(plan: dict) -> list:
     return [plan["start"] + r * plan["restart_steps"] for r in range(1, plan["restarts"] + 1)]
 
 
-def sgdr_rate(step: float, start: int, restart_steps: int, lr: float, lr_min: float = 0.0) -> float:
-    """eta_t of eq. 5 at generator step `step` (>= start), as a Python float (the closed form the tests check)."""
-    t_cur = (step - start) % restart_steps
-    return lr_min + 0.5 * (lr - lr_min) * (1.0 + math.cos(math.pi * t_cur / restart_steps))
-
-
 # ------------------------------------------------------------------------------------------ Keras schedules
 def linear_decay(lr: float, steps: int) -> tf.keras.optimizers.schedules.LearningRateSchedule:
     """lr decayed linearly to 0 over ``steps`` optimizer steps."""
