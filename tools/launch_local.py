@@ -6,9 +6,10 @@ output: for trying multi-worker training on a laptop, and for the tests.
 
 Everything after `--` is what each worker runs with this Python (a script and its arguments). Every output line is
 prefixed with `[worker i]`; worker 0 is the chief. When a worker exits with a non-zero code the others are stopped
-(SIGTERM, then SIGKILL after --grace seconds) and the launcher exits with that code (128 + S for a worker killed by
-signal S). SIGINT and SIGTERM to the launcher go to every worker (they save a checkpoint at one step and stop).
-Exit code 2: bad flags or no command.
+(SIGTERM, then SIGKILL after --grace seconds). The launcher's exit code is the chief's own when the chief ended by
+itself with a code of its own (the run's state: 3 a non-finite loss, 4 a lost worker, 2 a bad setting), else the
+first non-zero code (128 + S for a worker killed by signal S). SIGINT and SIGTERM to the launcher go to every worker
+(they save a checkpoint at one step and stop). Exit code 2: bad flags or no command.
 """
 import json
 import os
@@ -98,8 +99,9 @@ def _send(processes, signum):
 
 
 def _wait(processes, grace, say) -> int:
-    """Waits for every worker; after the first failure stops the others. The first non-zero exit code, or 0."""
-    failed, deadline = 0, None
+    """Waits for every worker; after the first failure stops the others. The chief's own code (see the module's
+    docstring), else the first non-zero exit code, or 0."""
+    failed, deadline, sent = 0, None, set()
     while any(p.poll() is None for p in processes):
         if not failed:
             for index, process in enumerate(processes):
@@ -107,14 +109,26 @@ def _wait(processes, grace, say) -> int:
                     failed = exit_code(process.returncode)
                     say(f"[launcher] worker {index} exited with code {failed}; stopping the others")
                     _send(processes, signal.SIGTERM)
+                    sent.add(signal.SIGTERM)
                     deadline = time.monotonic() + grace
                     break
         elif time.monotonic() > deadline:
             say(f"[launcher] the other workers did not stop within {grace:g} s; killing them")
             _send(processes, signal.SIGKILL)
+            sent.add(signal.SIGKILL)
             deadline = float("inf")
         time.sleep(0.1)
-    return failed or next((exit_code(p.returncode) for p in processes if p.returncode), 0)
+    return chosen_code([exit_code(p.returncode) for p in processes], failed, sent)
+
+
+def chosen_code(codes: List[int], first_failure: int, sent=frozenset()) -> int:
+    """The launcher's exit code from the workers' codes (worker 0, the chief, first): the chief's when it is
+    non-zero and not the echo of a signal the launcher sent (128 + S), else the first failure, else the first
+    non-zero code, or 0."""
+    chief = codes[0]
+    if chief and chief - 128 not in {int(s) for s in sent}:
+        return chief
+    return first_failure or next((code for code in codes if code), 0)
 
 
 def main(argv):

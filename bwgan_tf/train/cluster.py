@@ -2,7 +2,8 @@
 
 A ``Worker`` is this process's place in the cluster: the strategy (made first, before TensorFlow runs any other op
 in the process), whether it is the chief (the only worker that writes the run directory; the others write into a
-scratch directory deleted at exit, TensorFlow's pattern for multi-worker checkpoints), its shard of each global
+scratch directory deleted at exit, TensorFlow's pattern for multi-worker checkpoints; one left by a killed worker is
+deleted at the next start), its shard of each global
 batch, and two agreements made with an all-reduce: the step every worker resumes from, and after each step
 whether any worker was signalled or saw a non-finite scalar, so that all stop, and save, at the same step.
 
@@ -15,6 +16,7 @@ used: in TF 2.15 it starts a thread per collective that sleeps for the whole tim
 import contextlib
 import json
 import os
+import re
 import shutil
 import signal
 import sys
@@ -28,6 +30,10 @@ import tensorflow as tf
 # What a collective raises when a peer is gone or too slow.
 PEER_ERRORS = (tf.errors.UnavailableError, tf.errors.DeadlineExceededError, tf.errors.AbortedError,
                tf.errors.CancelledError)
+
+
+SCRATCH_PREFIX = "bwgan_tf_worker"
+_SCRATCH_NAME = re.compile(rf"^{SCRATCH_PREFIX}\d+_pid(\d+)_")
 
 
 class WorkerLost(RuntimeError):
@@ -52,6 +58,37 @@ def cluster_spec(environ=None) -> Tuple[int, int]:
         raise ValueError(f"TF_CONFIG: the cluster must list only \"worker\" tasks and the task must be one of them "
                          f"(worker 0 is the chief), got {text!r}")
     return index, len(workers)
+
+
+def remove_stale_scratch(directory: str) -> list:
+    """Deletes the scratch directories in `directory` that workers of this package left when they were killed (a
+    SIGKILL runs no cleanup): name bwgan_tf_worker<i>_pid<P>_*, owned by this user, process P no longer running.
+    Returns the deleted paths; nothing else is touched."""
+    deleted = []
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return deleted
+    for name in names:
+        match, path = _SCRATCH_NAME.match(name), os.path.join(directory, name)
+        try:
+            ours = match and not os.path.islink(path) and os.path.isdir(path) and os.stat(path).st_uid == os.getuid()
+        except OSError:  # deleted meanwhile by another worker starting on this host
+            continue
+        if ours and not _running(int(match.group(1))):
+            shutil.rmtree(path, ignore_errors=True)
+            deleted.append(path)
+    return deleted
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 class Worker:
@@ -80,8 +117,10 @@ class Worker:
 
     @contextlib.contextmanager
     def scratch(self):
-        """A scratch directory for a non-chief worker's writes, deleted when the block ends."""
-        self.scratch_dir = tempfile.mkdtemp(prefix=f"bwgan_tf_worker{self.index}_")
+        """A scratch directory for a non-chief worker's writes, deleted when the block ends; the scratch directories
+        of killed workers are deleted first (remove_stale_scratch)."""
+        remove_stale_scratch(tempfile.gettempdir())
+        self.scratch_dir = tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{self.index}_pid{os.getpid()}_")
         try:
             yield self.scratch_dir
         finally:

@@ -181,6 +181,8 @@ def test_sigterm_stops_all_workers_at_one_saved_step_a_dead_worker_stops_the_oth
     assert {(r["lam"], r["gamma"]) for r in records} == {(10.0, 1.0)}  # means over the replicas, not sums
     assert len(run_dir_lib.read_provenance(run_dir)) == 3  # one line per start, from the chief only
     assert "worker 1" not in (run_dir / "log.txt").read_text()
+    # worker 1's SIGKILL left its scratch directory; the relaunched worker 1 deleted it and then its own at exit
+    assert not [n for n in os.listdir(tmp_path / "tmp") if n.startswith(cluster.SCRATCH_PREFIX)]
 
 
 WATCHDOG_SCRIPT = textwrap.dedent("""
@@ -206,6 +208,34 @@ def test_the_watchdog_ends_a_worker_whose_steps_stop_with_exit_code_4(tmp_path, 
     assert ("worker 0 of 1 (chief) stopped: no training step ended within --collective_timeout=2 s, so a peer worker "
             "hangs (or this one); last step 7;") in result.stderr
     assert not os.path.exists(result.stdout.strip())  # the scratch directory is removed
+
+
+def test_stale_scratch_directories_of_dead_workers_are_deleted_and_nothing_else(tmp_path):
+    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                              text=True, check=True)
+    dead, alive = int(finished.stdout), os.getpid()
+    names = [f"bwgan_tf_worker1_pid{dead}_abc", f"bwgan_tf_worker2_pid{alive}_abc", "bwgan_tf_worker1_abc",
+             f"other_pid{dead}_abc"]
+    for name in names:
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "ckpt-1.index").write_bytes(b"x")
+    (tmp_path / f"bwgan_tf_worker3_pid{dead}_file").write_bytes(b"not a directory")
+    os.symlink(tmp_path / names[1], tmp_path / f"bwgan_tf_worker4_pid{dead}_link")
+    assert cluster.remove_stale_scratch(str(tmp_path)) == [str(tmp_path / names[0])]
+    assert sorted(os.listdir(tmp_path)) == sorted(names[1:] + [f"bwgan_tf_worker3_pid{dead}_file",
+                                                               f"bwgan_tf_worker4_pid{dead}_link"])
+    assert cluster.remove_stale_scratch(str(tmp_path / "missing")) == []
+
+
+def test_the_launchers_exit_code_is_the_chiefs_own_unless_it_echoes_the_launchers_signal():
+    sys.path.insert(0, str(PROJECT_TOOLS))
+    import launch_local
+    term, kill = signal.SIGTERM, signal.SIGKILL
+    assert launch_local.chosen_code([4, 137], 137, {term}) == 4  # the chief reports the lost worker
+    assert launch_local.chosen_code([143, 3], 3, {term}) == 3  # the chief stopped because the launcher said so
+    assert launch_local.chosen_code([137, 137], 137, {term, kill}) == 137
+    assert launch_local.chosen_code([143, 143], 0, set()) == 143  # a SIGTERM the user sent to all
+    assert launch_local.chosen_code([0, 0], 0) == 0 and launch_local.chosen_code([0, 5], 0) == 5
 
 
 def test_tf_config_errors_name_tf_config():
@@ -239,3 +269,25 @@ def test_the_launcher_prefixes_output_and_stops_the_others_when_one_worker_fails
     assert process.returncode == 3 and time.monotonic() - start < 30, lines
     assert {f"[worker {i}] hello from {i}" for i in range(3)} <= set(lines)
     assert "[launcher] worker 1 exited with code 3; stopping the others" in lines
+
+
+@pytest.mark.slow
+def test_the_chiefs_own_exit_code_reaches_the_user_when_a_worker_is_killed(tmp_path, project_root):
+    script = textwrap.dedent(f"""
+        import json, os, signal, sys, time
+        index = json.loads(os.environ["TF_CONFIG"])["task"]["index"]
+        if index == 1:  # killed once the chief is listening
+            while not os.path.exists(os.path.join({str(tmp_path)!r}, "ready")):
+                time.sleep(0.05)
+            os.kill(os.getpid(), signal.SIGKILL)
+        signal.signal(signal.SIGTERM, lambda *_: None)  # the chief notices the lost peer by itself, slowly
+        open(os.path.join({str(tmp_path)!r}, "ready"), "w").close()
+        time.sleep(2)
+        print("error: a peer worker died", flush=True)
+        sys.exit(4)
+    """)
+    process = launch(project_root, tmp_path, "-c", script, workers=2)
+    lines = finish(process, timeout=60)
+    assert process.returncode == 4, lines
+    assert "[launcher] worker 1 exited with code 137; stopping the others" in lines
+    assert "[worker 0] error: a peer worker died" in lines
