@@ -18,6 +18,8 @@ import warnings
 from absl import app, flags
 from absl import logging as absl_logging
 
+from bwgan_tf.io import files
+
 HELP_POINTER = "Pass --helpshort or --helpfull to see help on flags."
 _NOISY_LOGGERS = ("tensorflow", "absl")
 
@@ -77,7 +79,8 @@ def _parse_flags(argv):
 
 def run(main) -> None:
     """app.run(main) where a flag-parsing error, a usage error, a ValueError or missing data (FileNotFoundError)
-    prints its message and exits with code 2."""
+    prints its message and exits with code 2; so does an output that cannot be written (disk full, read-only, no
+    permission: files.unwritable), in one line naming the path."""
 
     def main_with_usage_errors(argv):
         quiet(flags.FLAGS.verbose, flags_parsed=True)
@@ -85,5 +88,10 @@ def run(main) -> None:
             return main(argv)
         except (app.UsageError, ValueError, FileNotFoundError) as error:
             _fail(str(error))
+        except OSError as error:
+            if not files.unwritable(error):
+                raise
+            sys.stderr.write(f"error: cannot write {error.filename}: {error.strerror}\n")
+            sys.exit(2)
 
     app.run(main_with_usage_errors, flags_parser=_parse_flags)

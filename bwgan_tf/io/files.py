@@ -1,6 +1,7 @@
 """Files that are never half written (write to a temporary name beside the target, then rename: atomic on POSIX),
 checked before long work (an output path that cannot be written) and opened with clear errors (.npz archives)."""
 import contextlib
+import errno
 import hashlib
 import json
 import os
@@ -10,6 +11,16 @@ import zipfile
 import zlib
 
 import numpy as np
+
+
+# An OSError with one of these errnos means "this output cannot be written here" (disk or quota full, read-only,
+# no permission): the tools report it in one line naming the path, exit code 2.
+UNWRITABLE = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM})
+
+
+def unwritable(error: BaseException) -> bool:
+    """Whether `error` says an output could not be written (an OSError with an errno in UNWRITABLE)."""
+    return isinstance(error, OSError) and error.errno in UNWRITABLE
 
 
 @contextlib.contextmanager

@@ -3,6 +3,9 @@
 Each callback does nothing once the guard has seen a non-finite scalar, so nothing is logged or saved for such a
 step; the scalars are read from the device only on steps where something is written.
 """
+import errno
+import os
+import shutil
 import time
 
 import numpy as np
@@ -158,9 +161,17 @@ class CheckpointSaver(StepCallback):
         self.manager, self.every, self.saved = manager, every, start_step
 
     def save(self):
+        """Saves the step's checkpoint. A checkpoint that cannot be written (disk full, no permission) raises
+        OSError naming it, and the folder TensorFlow was writing it into (ckpt-<step>_temp) is removed."""
         step = self.step()
         if step != self.saved:
-            self.manager.save(checkpoint_number=step)
+            path = os.path.join(self.manager.directory, f"ckpt-{step}")
+            try:
+                self.manager.save(checkpoint_number=step)
+            except (tf.errors.ResourceExhaustedError, tf.errors.PermissionDeniedError) as error:
+                shutil.rmtree(f"{path}_temp", ignore_errors=True)
+                code = errno.ENOSPC if isinstance(error, tf.errors.ResourceExhaustedError) else errno.EACCES
+                raise OSError(code, os.strerror(code), path) from None
             self.saved = step
 
     def on_train_batch_end(self, batch, logs=None):

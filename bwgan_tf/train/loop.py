@@ -6,7 +6,7 @@ import os
 import tensorflow as tf
 
 from bwgan_tf import critic_schedule, data
-from bwgan_tf.io import images
+from bwgan_tf.io import files, images
 from bwgan_tf.train import build, callbacks, cluster, health, hparams, interrupt, resume
 from bwgan_tf.train import run_dir as run_dir_lib
 from bwgan_tf.train.config import TrainConfig
@@ -132,6 +132,13 @@ def _train(config: TrainConfig, lr_plan, checkpoint, print_fn, worker, write_dir
             if worker is None:
                 raise
             raise worker.lost(error, guard.step(), _in_run_dir(manager.latest_checkpoint, run_dir)) from None
+        except OSError as error:
+            if not files.unwritable(error):
+                raise
+            raise OSError(error.errno, f"{error.strerror}; training stopped at generator step {guard.step()}, the "
+                                       f"last checkpoint is {_in_run_dir(manager.latest_checkpoint, run_dir)}; make "
+                                       f"room, then continue with: python tools/train.py --output_dir={run_dir} "
+                                       f"--resume", error.filename) from None
         if writer is not None:
             writer.flush()
     saved = _in_run_dir(manager.latest_checkpoint, run_dir)

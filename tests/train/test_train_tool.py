@@ -1,5 +1,7 @@
 """tools/train.py end to end: bad flags exit 2; a run killed with SIGKILL resumes and finishes."""
+import errno
 import json
+import os
 import re
 import signal
 import subprocess
@@ -10,6 +12,8 @@ import pytest
 import tensorflow as tf
 
 from bwgan_tf import train
+from bwgan_tf.io import files
+from bwgan_tf.train import callbacks
 from bwgan_tf.train import run_dir as run_dir_lib
 
 TOY_FLAGS = ["--preset=toy_8gaussians", "--width=16", "--batch_size=32", "--n_critic=2", "--lr=1e-3",
@@ -71,6 +75,57 @@ def test_a_run_killed_with_sigkill_resumes_from_its_checkpoint_and_finishes(proj
     assert int(model.generator_steps.numpy()) == total and config.width == 16
     steps = [r["step"] for r in run_dir_lib.read_metrics(str(run_dir))]
     assert steps == sorted(set(steps)) and steps[-1] == total  # no duplicated lines after the resume
+
+
+DISK_FULL_AFTER = """
+import runpy, sys
+import tensorflow as tf
+save = tf.train.CheckpointManager.save
+def full(self, checkpoint_number=None, **kwargs):  # the disk fills up after the first checkpoint
+    if checkpoint_number > 20:
+        import os
+        os.makedirs(os.path.join(self.directory, f"ckpt-{checkpoint_number}_temp"))  # as SaveV2 leaves it
+        raise tf.errors.ResourceExhaustedError(None, None, "ckpt_temp/part-00000; No space left on device")
+    return save(self, checkpoint_number=checkpoint_number, **kwargs)
+tf.train.CheckpointManager.save = full
+sys.argv = sys.argv[1:]
+runpy.run_path(sys.argv[0], run_name="__main__")
+"""
+
+
+def test_a_full_disk_while_checkpointing_is_one_line_naming_the_path_exit_2_and_the_run_resumes(project_root,
+                                                                                                 tmp_path):
+    run_dir = tmp_path / "run"
+    flags = [*TOY_FLAGS, "--steps=60", "--checkpoint_every=20", f"--output_dir={run_dir}"]
+    result = subprocess.run([sys.executable, "-c", DISK_FULL_AFTER, str(project_root / "tools" / "train.py"),
+                             *flags], capture_output=True, text=True, timeout=300, cwd=project_root)
+    assert result.returncode == 2, result.stderr[-3000:]
+    last = result.stderr.strip().splitlines()[-1]
+    assert "Traceback" not in result.stderr, result.stderr
+    assert last == (f"error: cannot write {run_dir}/checkpoints/ckpt-40: No space left on device; training stopped "
+                    f"at generator step 40, the last checkpoint is {run_dir}/checkpoints/ckpt-20; make room, then "
+                    f"continue with: python tools/train.py --output_dir={run_dir} --resume"), result.stderr
+    assert sorted(os.listdir(run_dir / "checkpoints")) == ["checkpoint", "ckpt-20.data-00000-of-00001",
+                                                           "ckpt-20.index"]  # the half-written one is gone
+    resumed = train_tool(project_root, f"--output_dir={run_dir}", "--resume")
+    assert resumed.returncode == 0 and f"resumed from {run_dir}/checkpoints/ckpt-20" in resumed.stdout
+
+
+def test_an_unwritable_output_is_an_oserror_naming_the_checkpoint(tmp_path):
+    class Full:
+        directory = str(tmp_path)
+
+        def save(self, checkpoint_number):
+            (tmp_path / f"ckpt-{checkpoint_number}_temp").mkdir()
+            raise tf.errors.ResourceExhaustedError(None, None, "No space left on device")
+
+    saver = callbacks.CheckpointSaver(Full(), every=10)
+    saver.step = lambda: 30
+    with pytest.raises(OSError) as raised:
+        saver.save()
+    assert raised.value.errno == errno.ENOSPC and raised.value.filename == str(tmp_path / "ckpt-30")
+    assert files.unwritable(raised.value) and os.listdir(tmp_path) == [] and saver.saved == 0
+    assert not files.unwritable(OSError(errno.ENOENT, "missing")) and not files.unwritable(ValueError())
 
 
 @pytest.mark.slow
