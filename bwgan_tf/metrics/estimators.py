@@ -6,7 +6,7 @@ it does not (TF-GAN 2.1 imports tf.estimator, which TF 2.16 removed). The two ag
   splits, mean and std over splits.
 - Frechet distance (Heusel et al. 2017): |m1 - m2|^2 + Tr(C1 + C2 - 2 (C1 C2)^(1/2)).
 - Kernel distance (Binkowski et al. 2018): TF-GAN's unbiased block estimator of MMD^2 with the cubic kernel
-  (x.y/d + 1)^3, and its standard error across blocks.
+  (x.y/d + 1)^3, and its standard error across blocks (one block: the jackknife's).
 
 With swd, the only module importing tensorflow_gan, and only when it is used.
 """
@@ -90,15 +90,19 @@ def frechet_distance_from_activations(activations1, activations2) -> float:
 def kernel_distance(activations1, activations2, max_block_size=DEFAULT_KID_BLOCK_SIZE):
     """TF-GAN's unbiased KID block estimator with kernel (x.y/d + 1)^3, in float64 -> (kid, std error).
 
-    The std is estimated across blocks of <= max_block_size rows, so it is NaN when there is only one block.
+    The std is estimated across blocks of <= max_block_size rows; with one block (as few samples as the block size)
+    it is the block's delete-one jackknife standard error (formulas.kid_jackknife_std), where TF-GAN gives NaN.
 
     TF-GAN 2.1 calls `.shape.assert_has_rank` on its inputs, so they are passed as tensors (eager works)."""
     a, b = formulas.check_activations(activations1, activations2)
-    formulas.kid_blocks(len(a), len(b), max_block_size)  # ValueError, not NaN, when a block would have < 2 rows
+    sizes, _ = formulas.kid_blocks(len(a), len(b), max_block_size)  # ValueError when a block has < 2 rows
     if implementation() == "own":
-        return formulas.kernel_distance(a, b, max_block_size=max_block_size)
-    import tensorflow as tf
-    import tensorflow_gan as tfgan
-    kid, std = tfgan.eval.kernel_classifier_distance_and_std_from_activations(
-        tf.constant(a), tf.constant(b), max_block_size=max_block_size)
+        kid, std = formulas.kernel_distance(a, b, max_block_size=max_block_size)
+    else:
+        import tensorflow as tf
+        import tensorflow_gan as tfgan
+        kid, std = tfgan.eval.kernel_classifier_distance_and_std_from_activations(
+            tf.constant(a), tf.constant(b), max_block_size=max_block_size)
+    if len(sizes) == 1:
+        std = formulas.kid_jackknife_std(a, b)
     return float(kid), float(std)

@@ -51,6 +51,7 @@ def test_kid_matches_numpy_unbiased_estimator():
     kid, std = metrics.kernel_distance(a, b, max_block_size=1024)  # one block: the plain unbiased estimator
     assert kid == pytest.approx(numpy_kid(a, b), rel=1e-6)
     assert kid > 0.05
+    assert std == pytest.approx(metrics.formulas.kid_jackknife_std(a, b), rel=1e-12) and std > 0  # not NaN
     blocked, blocked_std = metrics.kernel_distance(a, b, max_block_size=30)  # TF-GAN's block estimator
     assert blocked == pytest.approx(kid, rel=0.5) and blocked_std > 0
 

@@ -55,7 +55,7 @@ def test_kernel_distance_and_std_match_tfgan(ref):
     got = np.array([formulas.kernel_distance(ref["act1"], ref["act2"], max_block_size=int(size))
                     for size in ref["kid_block_sizes"]])
     assert_close(got[:, 0], ref["kid"][:, 0])
-    assert np.isnan(got[0, 1]) and np.isnan(ref["kid"][0, 1])  # one block: no std
+    assert np.isnan(got[0, 1]) and np.isnan(ref["kid"][0, 1])  # one block: no std across blocks
     assert_close(got[1:, 1], ref["kid"][1:, 1])
 
 
@@ -127,6 +127,32 @@ def test_kernel_distance_is_unbiased_and_blocked_like_tfgan():
     per_block = [formulas.kernel_distance(x, y)[0] for x, y in zip(np.split(a, 6), np.split(b, sizes))]
     assert kid == pytest.approx(np.mean(per_block), rel=1e-12)
     assert std == pytest.approx(np.std(per_block, ddof=1) / np.sqrt(6), rel=1e-9)
+
+
+def unbiased_mmd2(x, y) -> float:
+    """The one-block unbiased MMD^2 with KID's kernel, written from its definition with explicit pair loops."""
+    k = lambda u, v: (u @ v / x.shape[1] + 1.0) ** 3
+    m, n = len(x), len(y)
+    xx = sum(k(x[i], x[j]) for i in range(m) for j in range(m) if i != j) / (m * (m - 1))
+    yy = sum(k(y[i], y[j]) for i in range(n) for j in range(n) if i != j) / (n * (n - 1))
+    return xx + yy - 2 * sum(k(x[i], y[j]) for i in range(m) for j in range(n)) / (m * n)
+
+
+def test_the_kid_jackknife_is_the_delete_one_definition_and_measures_the_estimators_spread():
+    rng = np.random.default_rng(4)
+    x, y = rng.normal(size=(9, 3)), rng.normal(size=(7, 3)) + 0.3
+    full = unbiased_mmd2(x, y)
+    assert formulas.kernel_distance(x, y)[0] == pytest.approx(full, rel=1e-12)
+    without = [unbiased_mmd2(np.delete(x, i, 0), y) for i in range(9)], [unbiased_mmd2(x, np.delete(y, j, 0))
+                                                                          for j in range(7)]
+    variance = sum((len(t) - 1) / len(t) * np.sum((np.array(t) - np.mean(t)) ** 2) for t in without)
+    assert formulas.kid_jackknife_std(x, y) == pytest.approx(np.sqrt(variance), rel=1e-10)
+    # Over independent draws, the jackknife's typical value is the estimator's actual spread.
+    draws = [(rng.normal(size=(60, 4)), rng.normal(size=(60, 4)) + 0.4) for _ in range(300)]
+    spread = np.std([formulas.kernel_distance(a, b)[0] for a, b in draws])
+    assert np.mean([formulas.kid_jackknife_std(a, b) for a, b in draws]) == pytest.approx(spread, rel=0.2)
+    with pytest.raises(ValueError, match="at least 3 activations"):
+        formulas.kid_jackknife_std(x[:2], y)
 
 
 def test_sliced_distance_closed_forms():
