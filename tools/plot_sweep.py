@@ -5,12 +5,15 @@ Lunz Figs. 2, 3, 6).
     -> sweep.png (one panel per metric present: IS with +-std bars, FID, precision, recall), sweep.csv and
        sweep.json (one row per run)
 
-Each run directory needs config.json (its space spec) and metrics.jsonl (the last evaluation is used). Runs at
+Each run directory needs config.json (its space spec) and metrics.jsonl (the last evaluation is used: one made
+during training with --eval_every, or written by tools/study.py; tools/evaluate.py writes none there). A run without
+one is named on stderr and left out; when no run has one, exit 2. Runs at
 the same s or p (several seeds) are one point: their mean, with their standard deviation as the error bar.
 Without is/fid (no Inception) the classifier-feature metrics cs<N>_<name>/fd<N>_<name> are plotted under their own
 names.
 """
 import json
+import sys
 
 from absl import flags
 
@@ -31,7 +34,10 @@ def main(argv):
         raise cli.usage_error("--run_dirs: give at least one run directory")
     rows = sweep.sweep_table(FLAGS.run_dirs)
     x = sweep.choose_x(rows, FLAGS.x)
-    print(json.dumps({"x": x, "runs": len(rows), **sweep.write_outputs(rows, x, FLAGS.output)}, sort_keys=True))
+    written = sweep.write_outputs(rows, x, FLAGS.output)
+    for warning in written["warnings"]:
+        print(f"warning: {warning}", file=sys.stderr)
+    print(json.dumps({"x": x, "runs": len(rows), **written}, sort_keys=True))
 
 
 if __name__ == "__main__":

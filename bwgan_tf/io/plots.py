@@ -61,17 +61,14 @@ def sweep(panels: Dict[str, Sequence[Tuple[float, float, Optional[float]]]], pat
           title: str = "") -> str:
     """One panel per metric: (x, value, error or None) points joined in x order, with error bars where given
     (Adler & Lunz Figs. 2-3: IS and FID against s or p); a PNG at `path`."""
-    if not panels:
-        raise ValueError("panels: nothing to plot")
+    if not panels or not all(panels.values()):
+        raise ValueError(f"panels: each needs a point, got {sorted(panels)} with {[len(p) for p in panels.values()]}")
     plt, (figure, axes) = _figure(width=4.6 * len(panels), height=3.6, ncols=len(panels))
     for ax, (metric, points) in zip(getattr(axes, "flat", [axes]), panels.items()):
         points = sorted(points)
-        if points:
-            errors = [e if e is not None else 0.0 for _, _, e in points]
-            ax.errorbar([x for x, _, _ in points], [y for _, y, _ in points], yerr=errors, marker="o", capsize=3)
-            ax.set_xticks(sorted({x for x, _, _ in points}))
-        else:
-            ax.text(0.5, 0.5, "no data", transform=ax.transAxes, ha="center")
+        errors = [e if e is not None else 0.0 for _, _, e in points]
+        ax.errorbar([x for x, _, _ in points], [y for _, y, _ in points], yerr=errors, marker="o", capsize=3)
+        ax.set_xticks(sorted({x for x, _, _ in points}))
         ax.set(title=f"{metric} against {xlabel}", xlabel=xlabel, ylabel=metric)
         ax.grid(alpha=0.3)
     if title:

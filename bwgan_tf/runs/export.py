@@ -144,6 +144,7 @@ def export_generator(generator: tf.keras.Model, export_dir: str, *, latent_dim: 
     os.makedirs(parent, exist_ok=True)
     module = GeneratorModule(generator, latent_dim, max_samples)
     staging = tempfile.mkdtemp(prefix=".export-", dir=parent)
+    os.chmod(staging, 0o777 & ~_umask())  # mkdtemp's 0700 would hide the export from a serving process's user
     try:
         signatures = {"serving_default": module.sample, "generate": module.generate, "latent": module.latent}
         tf.saved_model.save(module, staging, signatures=signatures)
@@ -157,6 +158,17 @@ def export_generator(generator: tf.keras.Model, export_dir: str, *, latent_dim: 
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return export_dir
+
+
+def _umask() -> int:
+    """The process's umask, read without changing it where Linux shows it (os.umask sets it while reading)."""
+    try:
+        with open("/proc/self/status") as status:
+            return next(int(line.split()[1], 8) for line in status if line.startswith("Umask:"))
+    except (OSError, StopIteration, ValueError, IndexError):
+        mask = os.umask(0o22)
+        os.umask(mask)
+        return mask
 
 
 def _swap_into_place(staging: str, export_dir: str) -> None:

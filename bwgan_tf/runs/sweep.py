@@ -75,8 +75,27 @@ def aggregate(rows, x, key) -> list:
     return points
 
 
+NO_EVALUATION = ("metrics.jsonl holds no evaluation (plot_sweep reads the evaluations made during training with "
+                 "--eval_every, or written there by tools/study.py; tools/evaluate.py prints its results instead)")
+
+
+def unplotted(rows, x) -> tuple:
+    """(warnings, panels): one warning per run with no evaluation or no value of x, and per metric with no point;
+    panels {metric: points} of the metrics that have points. ValueError naming --run_dirs when none has."""
+    warnings = [f"{row['run_dir']}: {NO_EVALUATION}; not plotted" for row in rows if "step" not in row]
+    warnings += [f"{row['run_dir']}: no {x} (space {row['space']}); not plotted" for row in rows
+                 if "step" in row and row.get(x) is None]
+    panels = {key: aggregate(rows, x, key) for key in metric_keys(rows)}
+    warnings += [f"{key}: no run with a value of {x} has it; no panel" for key, points in panels.items() if not points]
+    panels = {key: points for key, points in panels.items() if points}
+    if not panels:
+        raise ValueError(f"run_dirs: nothing to plot against {x}: " + "; ".join(warnings))
+    return warnings, panels
+
+
 def write_outputs(rows, x, prefix):
-    """Writes PREFIX.png, PREFIX.csv and PREFIX.json atomically; returns their paths."""
+    """Writes PREFIX.png, PREFIX.csv and PREFIX.json atomically (ValueError when nothing can be plotted, see
+    unplotted); returns their paths and the warnings."""
     columns = ["run_dir", "space", "s", "p", "step"] + sorted(
         {k for r in rows for k in r} - {"run_dir", "space", "s", "p", "step"})
     table = io.StringIO()
@@ -85,12 +104,12 @@ def write_outputs(rows, x, prefix):
     writer.writerows(rows)
     paths = {"png": f"{prefix}.png", "csv": f"{prefix}.csv", "json": f"{prefix}.json"}
     os.makedirs(os.path.dirname(os.path.abspath(prefix)), exist_ok=True)
-    panels = {key: aggregate(rows, x, key) for key in metric_keys(rows)}
-    plots.sweep(panels or {"no metric": []}, paths["png"], xlabel=x, title=f"{len(rows)} runs")
+    warnings, panels = unplotted(rows, x)
+    plots.sweep(panels, paths["png"], xlabel=x, title=f"{len(rows)} runs")
     files.write_bytes_atomically(paths["csv"], table.getvalue().encode())
     files.write_bytes_atomically(paths["json"], json.dumps({"x": x, "rows": rows, "points": panels}, indent=1,
                                                            sort_keys=True).encode())
-    return paths
+    return {**paths, "warnings": warnings}
 
 
 def series_by_quantity(run_dirs, quantities) -> dict:

@@ -132,6 +132,26 @@ def test_plot_sweep_writes_png_csv_json(project_root, tmp_path):
     assert (tmp_path / "fig.csv").read_text().splitlines()[0].startswith("run_dir,space,s,p,step")
 
 
+def test_plot_sweep_names_runs_without_an_evaluation_and_stops_when_none_has_one(project_root, tmp_path):
+    for name, records in (("evaluated", [{"step": 10, "fid2k": 50.0}]), ("trained", [{"step": 10, "wasserstein": 1}]),
+                          ("spaceless", [{"step": 10, "fid2k": 40.0}])):
+        (tmp_path / name).mkdir()
+        config = {} if name == "spaceless" else {"space": "sobolev:s=-1,p=2,c=5"}
+        (tmp_path / name / "config.json").write_text(json.dumps(config))
+        (tmp_path / name / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    result = run_tool(project_root, "plot_sweep.py", f"--run_dirs={tmp_path / 'evaluated'},{tmp_path / 'trained'}",
+                      "--x=s", f"--output={tmp_path / 'fig'}")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert f"warning: {tmp_path / 'trained'}: metrics.jsonl holds no evaluation (plot_sweep reads the evaluations " \
+           "made during training with --eval_every" in result.stderr
+    assert last_json(result.stdout)["warnings"] and (tmp_path / "fig.png").exists()
+    result = run_tool(project_root, "plot_sweep.py", f"--run_dirs={tmp_path / 'trained'},{tmp_path / 'spaceless'}",
+                      "--x=s",
+                      f"--output={tmp_path / 'none'}")
+    assert result.returncode == 2 and "run_dirs: nothing to plot against s" in result.stderr, result.stderr
+    assert "spaceless: no s (space None)" in result.stderr and not (tmp_path / "none.png").exists()
+
+
 def test_plot_curves_draws_each_quantity_for_each_run(project_root, tmp_path):
     runs = []
     for name, slope in (("l2", 1.0), ("sobolev", 2.0)):

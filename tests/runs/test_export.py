@@ -2,6 +2,7 @@
 import json
 import os
 import pathlib
+import stat
 import subprocess
 import sys
 import textwrap
@@ -87,6 +88,17 @@ def test_the_exported_generator_is_the_ema_generator(trained_run):
     generator, _ = generators.load_generator(trained_run)
     for a, b in zip(generator.weights, model.ema_generator.weights):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+def test_the_export_folder_has_the_modes_of_a_folder_the_user_makes(trained_run, tmp_path):
+    previous = os.umask(0o027)
+    try:
+        model, config = train.load_model(trained_run)
+        exported = export.export_generator(model.ema_generator, str(tmp_path / "e"), latent_dim=config.latent_dim)
+        (tmp_path / "made").mkdir()
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(os.stat(exported).st_mode) == stat.S_IMODE(os.stat(tmp_path / "made").st_mode) == 0o750
 
 
 def test_saved_model_cli_lists_the_signatures(trained_run, tmp_path):
