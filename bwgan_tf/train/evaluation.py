@@ -78,7 +78,8 @@ class EvaluationCallback(StepCallback):
                 self.reference, self.extractor, num=self.reference_num or self.num_samples,
                 split=self.reference_split, data_dir=self.data_dir, batch_size=self.batch_size,
                 kid_samples=self.kid_samples, cache_dir=self.cache_dir,
-                keep_images=registry.reference_images(self.metrics, registry.Settings(self.num_samples)))
+                keep_images=registry.reference_images(self.metrics, registry.Settings(self.num_samples)),
+                what="--dataset")
 
     def _due(self, logs=None) -> bool:
         return not self.stopped() and self.step() != self._last_step and self.scalars(logs) is not None
