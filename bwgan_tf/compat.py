@@ -127,6 +127,32 @@ def rank(tensor) -> Optional[int]:
     return shape.rank if isinstance(shape, tf.TensorShape) else len(shape)
 
 
+def mark_built(model) -> None:
+    """Marks a model whose parts are built models as built. Keras 3's fit under a strategy otherwise builds it by
+    calling it on a data batch (WassersteinGAN.call takes latent vectors, not data); Keras 2 never does."""
+    if KERAS3:
+        model.built = True
+
+
+def functional_graph(model):
+    """(the functional graph of a functional or built Sequential model, [(layer, input tensors, output tensors)] of
+    its layer calls, inputs first), or None for a subclassed model. Keras 2 nodes have layer / keras_inputs /
+    outputs, Keras 3 nodes operation / input_tensors / output_tensors; tensors are the same objects as the graph's
+    inputs and outputs on both."""
+    if KERAS3:
+        graph = model if hasattr(model, "_nodes_by_depth") else getattr(model, "_functional", None)
+        if graph is None:
+            return None
+        calls = lambda node: (node.operation, list(node.input_tensors), list(node.output_tensors))
+    else:
+        if not getattr(model, "_is_graph_network", False):
+            return None
+        graph = model
+        calls = lambda node: (node.layer, tf.nest.flatten(node.keras_inputs), tf.nest.flatten(node.outputs))
+    return graph, [calls(node) for depth in sorted(graph._nodes_by_depth, reverse=True)
+                   for node in graph._nodes_by_depth[depth] if not node.is_input]
+
+
 # ------------------------------------------------------------------ variables and optimizers
 def tf_variable(variable):
     """The tf.Variable (under a strategy: the distributed variable) behind a Keras variable; Keras 3 wraps it."""

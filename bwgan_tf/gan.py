@@ -89,6 +89,7 @@ class WassersteinGAN(tf.keras.Model):
         counter = dict(dtype=tf.int64, trainable=False, aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA)
         self.generator_steps = tf.Variable(0, name="generator_steps", **counter)
         self.critic_steps = tf.Variable(0, name="critic_steps", **counter)
+        compat.mark_built(self)
 
     def compile(self, generator_optimizer=None, critic_optimizer=None, **kwargs):
         """Takes the two optimizers (default: paper_optimizers for the strategy) and Keras compile options.
