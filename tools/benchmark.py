@@ -14,6 +14,7 @@ import json
 import os
 import pathlib
 import platform
+import re
 import subprocess
 import sys
 import time
@@ -36,7 +37,7 @@ flags.DEFINE_bool("json", False, "Print only the JSON object (else also a readab
 flags.DEFINE_string("output", None, "Also write the JSON object to this file (atomically).")
 flags.DEFINE_string("compare_python", None, "Another interpreter (e.g. the other TensorFlow stack's venv python): the "
                     "same suites run there too, in a subprocess after this one, and the JSON holds both and their "
-                    "ratios (other / this) of every *_s timing.")
+                    "ratios (other / this) of every timing.")
 
 
 def pipeline_headroom(results: dict) -> dict:
@@ -77,13 +78,15 @@ def run_other(python: str, names, quick: bool) -> dict:
 
 
 def timing_ratios(this: dict, other: dict, prefix: str = "") -> dict:
-    """{suite.key: other / this} for every number whose key ends in _s (seconds) present in both."""
+    """{suite.key: other / this} for every duration present in both: a number whose key has an _s unit (critic_step_s,
+    critic_step_s_float32; not a rate such as steps_per_s)."""
     ratios = {}
     for key, value in this.items():
         there = other.get(key)
         if isinstance(value, dict) and isinstance(there, dict):
             ratios.update(timing_ratios(value, there, f"{prefix}{key}."))
-        elif key.endswith("_s") and isinstance(value, (int, float)) and isinstance(there, (int, float)) and value:
+        elif re.search(r"_s(_|$)", key) and "_per_s" not in key and isinstance(value, (int, float)) and \
+                isinstance(there, (int, float)) and value:
             ratios[f"{prefix}{key}"] = there / value
     return ratios
 
