@@ -24,7 +24,7 @@ from typing import Union
 
 import tensorflow as tf
 
-from bwgan_tf import checks, latents, replicas, schedules
+from bwgan_tf import checks, compat, latents, replicas, schedules
 from bwgan_tf import critic_schedule as critic_schedule_lib
 from bwgan_tf import lipschitz as lipschitz_lib
 
@@ -89,6 +89,7 @@ class WassersteinGAN(tf.keras.Model):
         counter = dict(dtype=tf.int64, trainable=False, aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA)
         self.generator_steps = tf.Variable(0, name="generator_steps", **counter)
         self.critic_steps = tf.Variable(0, name="critic_steps", **counter)
+        compat.mark_built(self)
 
     def compile(self, generator_optimizer=None, critic_optimizer=None, **kwargs):
         """Takes the two optimizers (default: paper_optimizers for the strategy) and Keras compile options.
@@ -124,16 +125,11 @@ class WassersteinGAN(tf.keras.Model):
     def _loss_for_gradients(optimizer, loss):
         """Per-replica losses are means over the replica's batch and the optimizer sums gradients over replicas,
         so each replica contributes loss / R; under mixed_float16 the loss is also scaled (LossScaleOptimizer)."""
-        share = loss / replicas.replica_position()[1]
-        if isinstance(optimizer, tf.keras.mixed_precision.LossScaleOptimizer):
-            share = optimizer.get_scaled_loss(share)
-        return share
+        return compat.scaled_loss(optimizer, loss / replicas.replica_position()[1])
 
     @staticmethod
     def _apply(optimizer, tape, share, variables) -> None:
-        gradients = tape.gradient(share, variables)
-        if isinstance(optimizer, tf.keras.mixed_precision.LossScaleOptimizer):
-            gradients = optimizer.get_unscaled_gradients(gradients)
+        gradients = compat.unscaled_gradients(optimizer, tape.gradient(share, variables))
         optimizer.apply_gradients(zip(gradients, variables))
 
     def critic_step(self, real) -> dict:
@@ -196,8 +192,8 @@ class WassersteinGAN(tf.keras.Model):
         logs.update(self.generator_step(last))
         logs.update(lam=tf.constant(self.lipschitz.lam, tf.float32),
                     gamma=tf.constant(self.lipschitz.gamma, tf.float32),
-                    lr=_current_lr(self.critic_optimizer))
-        return replicas.mean({k: tf.cast(v, tf.float32) for k, v in logs.items()})
+                    lr=compat.applied_learning_rate(self.critic_optimizer))
+        return compat.step_logs(replicas.mean({k: tf.cast(v, tf.float32) for k, v in logs.items()}))
 
     def _scheduled_critic_steps(self, real):
         """n(k) critic updates (critic_schedule) on the B groups of n(k) samples of `real`, in a while loop; returns
@@ -227,9 +223,3 @@ class WassersteinGAN(tf.keras.Model):
             items.update(generator_optimizer=self.generator_optimizer, critic_optimizer=self.critic_optimizer)
         return items
 
-
-def _current_lr(optimizer) -> tf.Tensor:
-    lr = optimizer.learning_rate
-    if isinstance(lr, tf.keras.optimizers.schedules.LearningRateSchedule):
-        lr = lr(optimizer.iterations)
-    return tf.cast(lr, tf.float32)

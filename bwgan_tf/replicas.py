@@ -4,11 +4,14 @@
   replica's rows, so R replicas together draw exactly what one device draws (and XLA honours the seed).
 * ``mean``: a step's logged scalars averaged over the replicas, so they are the global batch's.
 * ``assign``: variable updates that every replica would compute identically (EMA, weight clipping) are made once,
-  in cross-replica context, because a MirroredVariable cannot be assigned from a replica.
+  in cross-replica context, because a MirroredVariable cannot be assigned from a replica (Keras 3 variables are
+  unwrapped to the distributed tf.Variable they hold: compat.tf_variable).
 """
 from typing import Callable, Iterable, Tuple
 
 import tensorflow as tf
+
+from bwgan_tf import compat
 
 
 def replica_position() -> Tuple[tf.Tensor, int]:
@@ -62,7 +65,7 @@ def assign(pairs: Iterable[Tuple[tf.Variable, Callable[[tf.Tensor], tf.Tensor]]]
 
     def update_all(strategy):
         for variable, fn in pairs:
-            strategy.extended.update(variable, lambda v, f=fn: v.assign(f(v)), group=False)
+            strategy.extended.update(compat.tf_variable(variable), lambda v, f=fn: v.assign(f(v)), group=False)
 
     context = tf.distribute.get_replica_context()
     if context is None or context.num_replicas_in_sync == 1:

@@ -25,6 +25,7 @@ def run_tool(project_root, tool, *args):
     ("benchmark.py", ["--no_such_flag"], "no_such_flag"),
     ("benchmark.py", ["positional"], "unexpected arguments"),
     ("benchmark.py", ["--output=.", "--suites=nonsense"], "--output: '.' is a directory"),  # before any work
+    ("benchmark.py", ["--compare_python=/no/such/python"], "--compare_python: '/no/such/python' is not an executable"),
     ("export.py", ["--export_dir=x"], "flag --run_dir=None: Flag --run_dir must have a value other than None"),
     ("launch_local.py", ["--workers=0", "--", "tools/train.py"], "flag --workers=0: 0 is not a positive integer"),
     ("launch_local.py", [], "command: give what each worker runs after --"),

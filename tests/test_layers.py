@@ -101,8 +101,8 @@ def test_rooms_that_never_import_each_other(source_room, forbidden):
     assert not found, found
 
 
-def test_at_most_ten_modules_at_the_package_root_and_none_over_300_lines():
+def test_at_most_eleven_modules_at_the_package_root_and_none_over_300_lines():
     root = [p.name for p in PACKAGE.glob("*.py") if p.name != "__init__.py"]
-    assert len(root) <= 10, root
+    assert len(root) <= 11, root  # 11: compat.py, the one home of the Keras 2 / Keras 3 differences
     lengths = {str(p.relative_to(PACKAGE)): len(p.read_text().splitlines()) for p in PACKAGE.rglob("*.py")}
     assert not {name: n for name, n in lengths.items() if n > 300}

@@ -13,7 +13,7 @@ from typing import Optional
 import numpy as np
 import tensorflow as tf
 
-from bwgan_tf import checks
+from bwgan_tf import checks, compat
 from bwgan_tf.lab.spectral import check_input_hw, conv_lipschitz
 
 # --------------------------------------------------------------------------------------------------
@@ -140,41 +140,37 @@ def _merge(kind: str, values: list[float]) -> float:
 
 def _bound_graph(model: tf.keras.Model, records: list[dict], prefix: str = "") -> float:
     """Lipschitz bound of ``model`` as a function of its (single) input, walking the functional graph."""
-    if not getattr(model, "_is_graph_network", False):
+    found = compat.functional_graph(model)
+    if found is None:
         raise ValueError("critic must be a functional or Sequential tf.keras.Model with a known input shape, got "
                          f"{type(model).__name__}")
-    if len(model.inputs) != 1 or len(model.outputs) != 1:
+    graph, calls = found
+    if len(graph.inputs) != 1 or len(graph.outputs) != 1:
         raise ValueError("critic must have exactly one input and one output")
-    lips = {str(id(t)): 1.0 for t in model.inputs}
-    for depth in sorted(model._nodes_by_depth, reverse=True):
-        for node in model._nodes_by_depth[depth]:
-            if node.is_input:
+    lips = {id(t): 1.0 for t in graph.inputs}
+    for layer, input_tensors, output_tensors in calls:
+        inputs = [lips.get(id(t)) for t in input_tensors]
+        if not inputs or any(v is None for v in inputs):
+            continue  # a branch not fed by the critic's input (constants): Lipschitz 0
+        name = prefix + layer.name
+        if isinstance(layer, tf.keras.Model) and compat.functional_graph(layer) is not None:
+            factor = _bound_graph(layer, records, prefix=name + "/")
+            note = "nested model"
+            out = factor * inputs[0]
+        else:
+            factor, note = _layer_factor(layer, [t.shape for t in input_tensors], output_tensors[0].shape)
+            if factor is None:  # merge: combine the incoming bounds
+                out = _merge(type(layer).__name__, inputs)
+                records.append({"layer": name, "type": type(layer).__name__, "factor": None,
+                                "note": f"{note}: combines inputs"})
+                for tensor in output_tensors:
+                    lips[id(tensor)] = out
                 continue
-            inputs = [lips.get(i) for i in node.flat_input_ids]
-            if any(v is None for v in inputs):
-                continue  # a branch not fed by the critic's input (constants): Lipschitz 0
-            layer = node.layer
-            name = prefix + layer.name
-            if isinstance(layer, tf.keras.Model) and getattr(layer, "_is_graph_network", False):
-                factor = _bound_graph(layer, records, prefix=name + "/")
-                note = "nested model"
-                out = factor * inputs[0]
-            else:
-                in_shapes = [t.shape for t in tf.nest.flatten(node.keras_inputs)]
-                out_shape = tf.nest.flatten(node.outputs)[0].shape
-                factor, note = _layer_factor(layer, in_shapes, out_shape)
-                if factor is None:  # merge: combine the incoming bounds
-                    out = _merge(type(layer).__name__, inputs)
-                    records.append({"layer": name, "type": type(layer).__name__, "factor": None,
-                                    "note": f"{note}: combines inputs"})
-                    for oid in node.flat_output_ids:
-                        lips[oid] = out
-                    continue
-                out = factor * inputs[0]
-            records.append({"layer": name, "type": type(layer).__name__, "factor": factor, "note": note})
-            for oid in node.flat_output_ids:
-                lips[oid] = out
-    return lips[str(id(model.outputs[0]))]
+            out = factor * inputs[0]
+        records.append({"layer": name, "type": type(layer).__name__, "factor": factor, "note": note})
+        for tensor in output_tensors:
+            lips[id(tensor)] = out
+    return lips[id(graph.outputs[0])]
 
 
 def critic_lipschitz_bound(critic: tf.keras.Model, input_hw: Optional[Sequence[int]] = None) -> dict:
@@ -200,7 +196,7 @@ def critic_lipschitz_bound(critic: tf.keras.Model, input_hw: Optional[Sequence[i
         raise ValueError("critic must be built with a known input (a functional or built Sequential model)")
     if input_hw is not None:
         static = critic.inputs[0].shape
-        if static.rank != 4:
+        if compat.rank(critic.inputs[0]) != 4:
             raise ValueError(f"input_hw applies to image critics [N, H, W, C], the critic takes {static}")
         hw = check_input_hw(input_hw)
         if None in (static[1], static[2]):

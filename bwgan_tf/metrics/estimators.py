@@ -10,39 +10,26 @@ it does not (TF-GAN 2.1 imports tf.estimator, which TF 2.16 removed). The two ag
 
 With swd, the only module importing tensorflow_gan, and only when it is used.
 """
-import functools
-import os
-
 import numpy as np
 
+from bwgan_tf import compat
 from bwgan_tf.metrics import formulas
 from bwgan_tf.metrics.formulas import split_sizes  # noqa: F401 (the accumulators split with it)
 
 DEFAULT_SPLITS = 10
 DEFAULT_KID_SAMPLES = 10_000  # activations per side kept for KID
 DEFAULT_KID_BLOCK_SIZE = 1024
-ENV_VAR = "BWGAN_TF_ESTIMATORS"
-IMPLEMENTATIONS = ("own", "tfgan")
+ENV_VAR = compat.ESTIMATORS_ENV
+IMPLEMENTATIONS = compat.ESTIMATOR_IMPLEMENTATIONS
 
 
-@functools.cache
-def tfgan_import_error():
-    """None when `import tensorflow_gan` works, else why not, in one line (it is tried once)."""
-    try:
-        import tensorflow_gan  # noqa: F401
-    except Exception as error:  # on TF >= 2.16 TF-GAN 2.1 fails with AttributeError (tf.estimator), not ImportError
-        return f"{type(error).__name__}: {error}"
-    return None
+tfgan_import_error = compat.tfgan_import_error
 
 
 def implementation() -> str:
-    """'tfgan' or 'own': $BWGAN_TF_ESTIMATORS when set, else 'tfgan' if tensorflow_gan imports, else 'own'."""
-    choice = os.environ.get(ENV_VAR, "")
-    if choice not in ("", *IMPLEMENTATIONS):
-        raise ValueError(f"{ENV_VAR} must be 'own' or 'tfgan' (or unset: TF-GAN where it imports), got {choice!r}")
-    if choice == "tfgan" and tfgan_import_error():
-        raise ImportError(f"{ENV_VAR}=tfgan, but tensorflow_gan does not import ({tfgan_import_error()})")
-    return choice or ("own" if tfgan_import_error() else "tfgan")
+    """'tfgan' or 'own': $BWGAN_TF_ESTIMATORS when set, else 'tfgan' if tensorflow_gan imports, else 'own'
+    (compat.estimators_implementation, the one place that chooses)."""
+    return compat.estimators_implementation()
 
 
 def split_score(logits) -> float:

@@ -6,7 +6,7 @@ import numpy as np
 
 from bwgan_tf import checks
 from bwgan_tf.io import progress
-from bwgan_tf.metrics import features, registry, sampling, swd
+from bwgan_tf.metrics import estimators, features, registry, sampling, swd
 from bwgan_tf.metrics.estimators import DEFAULT_KID_BLOCK_SIZE, DEFAULT_KID_SAMPLES, DEFAULT_SPLITS
 from bwgan_tf.metrics.reference import check_not_degenerate, check_same_images, reference_statistics
 
@@ -53,7 +53,8 @@ def evaluate(source, *, metrics=("is", "fid", "kid"), num_samples=50_000, extrac
         sampler's own (`Sampler.description`, set by bwgan_tf.runs.generators: run directory, checkpoint, step).
     Returns:
       {label: value} with labels from registry.metric_label (stating the protocol, e.g. fid50k, kid10k_std), plus
-      num_samples, extractor, reference_count, seconds and, when known, generator.
+      num_samples, extractor, estimators (the implementation of IS/FID/KID/SWD: 'tfgan' or 'own'), reference_count,
+      seconds and, when known, generator.
     """
     start = time.perf_counter()
     metrics = registry.parse_metrics(metrics)
@@ -92,7 +93,8 @@ def evaluate(source, *, metrics=("is", "fid", "kid"), num_samples=50_000, extrac
         report.update(len(images))
     report.done()
     result = registry.results(states, settings, extractor, reference_stats)
-    result.update(num_samples=num_samples, extractor=extractor.name, seconds=time.perf_counter() - start)
+    result.update(num_samples=num_samples, extractor=extractor.name, estimators=estimators.implementation(),
+                  seconds=time.perf_counter() - start)
     generator = generator if generator is not None else sampler.description
     if generator is not None:
         result["generator"] = dict(generator)
@@ -115,7 +117,8 @@ def compare(samples, reference, metrics, extractor, kid_block_size=DEFAULT_KID_B
     check_same_images(samples.image_shape, reference.image_shape)
     check_not_degenerate(reference, extractor.name, "--reference")
     settings = registry.Settings(samples.count, kid_samples=len(samples.head_features), kid_block_size=kid_block_size)
-    result = {"num_samples": samples.count, "reference_count": reference.count, "extractor": extractor.name}
+    result = {"num_samples": samples.count, "reference_count": reference.count, "extractor": extractor.name,
+              "estimators": estimators.implementation()}
     for name in names:
         values = registry.METRICS[name].state.values(reference, samples, settings)
         result.update(registry.labelled(registry.metric_label(name, settings, extractor), values))

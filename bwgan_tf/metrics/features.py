@@ -14,6 +14,7 @@ import tempfile
 import numpy as np
 import tensorflow as tf
 
+from bwgan_tf import compat
 from bwgan_tf.metrics import classifier
 
 INCEPTION_HANDLE = "https://tfhub.dev/tensorflow/tfgan/eval/inception/1"
@@ -109,13 +110,14 @@ def load_inception(handle=None, *, allow_download=False):
         raise InceptionUnavailableError(
             f"--inception: no folder at {handle!r}. " + download_help())
     cached = _cached_module_dir(handle) if is_remote else None
-    if is_remote and not allow_download and not os.path.isfile(os.path.join(cached, "saved_model.pb")):
-        raise InceptionUnavailableError(
-            f"Inception module {handle} is not in the TF-Hub cache ({cached}) and downloading is off. "
-            + download_help())
-    import tensorflow_hub as hub  # imported here: only Inception needs it
-    try:
-        return hub.load(handle)
+    missing = is_remote and not os.path.isfile(os.path.join(cached, "saved_model.pb"))
+    hub = compat.optional_module("tensorflow_hub")  # only Inception needs it; TF >= 2.16 stacks may lack it
+    if missing and (hub is None or not allow_download):
+        why = "downloading is off" if hub is not None else "downloading it needs tensorflow_hub, which is not installed"
+        raise InceptionUnavailableError(f"Inception module {handle} is not in the TF-Hub cache ({cached}) and {why}. "
+                                        + download_help())
+    try:  # a local or cached module is a SavedModel with a 'default' signature: TensorFlow loads it without hub
+        return hub.load(handle) if hub is not None else tf.saved_model.load(cached or handle)
     except Exception as error:  # noqa: BLE001 - any load failure gets the same actionable message
         raise InceptionUnavailableError(
             f"could not load the Inception module from {handle!r} ({type(error).__name__}: {error}). "
@@ -226,7 +228,7 @@ def keras_extractor(model, *, layer=None, name=None) -> FeatureExtractor:
     except ValueError as error:
         raise ValueError(f"layer: {error}; layers are {[each.name for each in model.layers]}") from error
     outputs = [features]
-    has_logits = model.output.shape.rank == 2 and model.output is not features
+    has_logits = compat.rank(model.output) == 2 and model.output is not features
     if has_logits:
         outputs.append(model.output)
     sub = tf.keras.Model(model.inputs, outputs)

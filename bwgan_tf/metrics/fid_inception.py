@@ -41,17 +41,28 @@ def weights_path(directory: Optional[str] = None) -> str:
     return os.path.join(directory or files.cache_dir(), WEIGHTS_FILENAME)
 
 
+def layer_name(graph_name: str) -> str:
+    """The Keras layer name of a TF graph name: "/" -> "." (Keras 3 refuses "/" in names; graph names have no ".",
+    so the weights file, keyed by graph names, maps back exactly: graph_name)."""
+    return graph_name.replace("/", ".")
+
+
+def graph_name(name: str) -> str:
+    return name.replace(".", "/")
+
+
 def _conv(x, filters, kernel, name, strides=1, padding="same"):
-    return keras.layers.Conv2D(filters, kernel, strides=strides, padding=padding, activation="relu", name=name)(x)
+    return keras.layers.Conv2D(filters, kernel, strides=strides, padding=padding, activation="relu",
+                               name=layer_name(name))(x)
 
 
 def _concat(branches, name):
-    return keras.layers.Concatenate(axis=-1, name=name)(branches)
+    return keras.layers.Concatenate(axis=-1, name=layer_name(name))(branches)
 
 
 def _avg_pool(x, name):
     # TF 'SAME' average pooling divides by the number of in-image pixels (PyTorch count_include_pad=False).
-    return keras.layers.AveragePooling2D(3, strides=1, padding="same", name=name)(x)
+    return keras.layers.AveragePooling2D(3, strides=1, padding="same", name=layer_name(name))(x)
 
 
 def _block_a(x, name, pool_filters):
@@ -67,7 +78,7 @@ def _block_b(x, name):
     b0 = _conv(x, 384, 3, f"{name}/conv", strides=2, padding="valid")
     b1 = _conv(_conv(x, 64, 1, f"{name}/tower/conv"), 96, 3, f"{name}/tower/conv_1")
     b1 = _conv(b1, 96, 3, f"{name}/tower/conv_2", strides=2, padding="valid")
-    b2 = keras.layers.MaxPooling2D(3, strides=2, name=f"{name}/pool")(x)
+    b2 = keras.layers.MaxPooling2D(3, strides=2, name=layer_name(f"{name}/pool"))(x)
     return _concat([b0, b1, b2], name)
 
 
@@ -87,7 +98,7 @@ def _block_d(x, name):
     b1 = _conv(_conv(x, 192, 1, f"{name}/tower_1/conv"), 192, (1, 7), f"{name}/tower_1/conv_1")
     b1 = _conv(_conv(b1, 192, (7, 1), f"{name}/tower_1/conv_2"), 192, 3, f"{name}/tower_1/conv_3", strides=2,
                padding="valid")
-    b2 = keras.layers.MaxPooling2D(3, strides=2, name=f"{name}/pool")(x)
+    b2 = keras.layers.MaxPooling2D(3, strides=2, name=layer_name(f"{name}/pool"))(x)
     return _concat([b0, b1, b2], name)
 
 
@@ -100,7 +111,7 @@ def _block_e(x, name, max_pool):
     b3 = _conv(t, 384, (1, 3), f"{name}/tower_1/mixed/conv")
     b4 = _conv(t, 384, (3, 1), f"{name}/tower_1/mixed/conv_1")
     if max_pool:  # the FID graph's mixed_10 pools with max, not average
-        pooled = keras.layers.MaxPooling2D(3, strides=1, padding="same", name=f"{name}/tower_2/pool")(x)
+        pooled = keras.layers.MaxPooling2D(3, strides=1, padding="same", name=layer_name(f"{name}/tower_2/pool"))(x)
     else:
         pooled = _avg_pool(x, f"{name}/tower_2/pool")
     b5 = _conv(pooled, 192, 1, f"{name}/tower_2/conv")
@@ -131,8 +142,8 @@ def build_model() -> keras.Model:
 
 
 def conv_layers(model: keras.Model) -> dict:
-    """{layer name: Conv2D} of the model, in graph order."""
-    return {layer.name: layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)}
+    """{TF graph name: Conv2D} of the model, in graph order (the weights file's keys)."""
+    return {graph_name(layer.name): layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)}
 
 
 def preprocess(images) -> tf.Tensor:

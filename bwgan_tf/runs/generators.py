@@ -26,6 +26,7 @@ def open_run(run_dir: str, checkpoint: Optional[str] = None) -> Tuple[tf.keras.M
     description of what was opened); for a finished SGDR phase without a checkpoint given, the ensemble of its
     snapshots (runs.restarts.load_ensemble)."""
     saved = run_dir_lib.read_config(run_dir)
+    run_dir_lib.check_stack(saved, run_dir)  # its checkpoints are read by the Keras that wrote them
     where = {"kind": "run_dir", "run_dir": os.path.abspath(run_dir)}
     if checkpoint is None and schedules.is_sgdr(saved.get("lr_plan")):
         from bwgan_tf.runs import restarts  # restarts trains; only an SGDR phase needs it

@@ -71,6 +71,7 @@ def _start(run_dir: str, output_dir: str, restarts: int, restart_steps: int, pri
     """Copies the run's last checkpoint as the phase's first (byte for byte: weights, optimizers, counters, the EMA),
     then writes the phase's config.json: a phase killed before that starts over."""
     saved = run_dir_lib.read_config(run_dir)
+    run_dir_lib.check_stack(saved, run_dir)
     config = TrainConfig.from_dict(saved, ignore_unknown=True)
     checkpoint = build.intact_checkpoint(build.checkpoint_manager(None, run_dir), print_fn)
     step = build.checkpoint_step(checkpoint) if checkpoint else 0
@@ -81,7 +82,7 @@ def _start(run_dir: str, output_dir: str, restarts: int, restart_steps: int, pri
     phase = config.replace(output_dir=output_dir, steps=step + restarts * restart_steps, lr_decay=True)
     plan = dict(schedules.sgdr_plan(step, restart_steps, restarts), source=checkpoint)
     run_dir_lib.write_config(output_dir, dict(phase.to_dict(), lam_gamma_source=saved.get("lam_gamma_source"),
-                                              lr_plan=plan))
+                                              lr_plan=plan, stack=run_dir_lib.stack_of(saved)))
     print_fn(f"SGDR phase: {restarts} restarts of {restart_steps} generator steps from {checkpoint} in {output_dir}",
              flush=True)
 

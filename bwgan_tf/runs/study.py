@@ -12,7 +12,7 @@ import json
 import os
 from typing import Callable, Dict, Optional
 
-from bwgan_tf import latents, metrics, train
+from bwgan_tf import compat, latents, metrics, train
 from bwgan_tf.io import files, images, plots
 from bwgan_tf.metrics import registry
 from bwgan_tf.runs import export, generators, seeds
@@ -136,7 +136,8 @@ def evaluate_checkpoints(run_dir: str, study: Study, extractor, references: dict
         if not todo:
             continue
         manager.checkpoint.restore(path).expect_partial()
-        record = {"event": "evaluation", "step": step, "generator": "ema", "extractor": extractor.name}
+        record = {"event": "evaluation", "step": step, "generator": "ema", "extractor": extractor.name,
+                  "estimators": compat.estimators_implementation()}
         for num in dict.fromkeys(n for n, _ in todo):
             with_pr = final and num == study.final_samples
             samples = metrics.reference_statistics(metrics.as_sampler(model).batches(num, 100, seed=12345),
@@ -171,6 +172,7 @@ def import_run(study: Study, name: str, output_dir: str, extractor, references: 
     samples = metrics.reference_statistics(sampler.batches(num, 100, seed=12345), extractor, num=num, kid_samples=num)
     record = {k: v for k, v in row.items() if not _is_metric(k)}
     record.update(run=name, source=os.path.join(folder, "exports", old), curve={int(k): v for k, v in curve.items()})
+    record["estimators"] = compat.estimators_implementation()
     for split, reference in references.items():
         record.update({k: round(v, 4) for k, v in final_metrics(samples, reference, split, extractor, True).items()})
     files.write_json_atomically(path, record)

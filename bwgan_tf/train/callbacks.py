@@ -11,7 +11,7 @@ import time
 import numpy as np
 import tensorflow as tf
 
-from bwgan_tf import spaces
+from bwgan_tf import compat, spaces
 from bwgan_tf.io import images, progress
 from bwgan_tf.train import health, toy_plots
 from bwgan_tf.train import run_dir as run_dir_lib
@@ -139,7 +139,7 @@ class MetricsLogger(StepCallback):
         with self.writer.as_default(step=step):
             for key, value in record.items():
                 if key not in ("step", "time"):
-                    tf.summary.scalar(f"{'health' if key in health.HEALTH_KEYS else 'train'}/{key}", value)
+                    compat.summary_scalar(f"{'health' if key in health.HEALTH_KEYS else 'train'}/{key}", value)
         eta = (self.total - step) / rate if rate > 0 else float("inf")
         scalars = " ".join(f"{k} {record[k]:.4g}" for k in ("wasserstein", "critic_loss", "generator_loss", "grad_norm")
                            if k in record)
@@ -214,7 +214,7 @@ class SampleWriter(StepCallback):
             picture = images.grid(images.to_uint8(self.model.sample(self.num, self.seed).numpy()))
         images.write_png(run_dir_lib.sample_path(self.run_dir, step), picture)
         with self.writer.as_default(step=step):
-            tf.summary.image("samples", picture[None])
+            compat.summary_image("samples", picture[None])
             if self.real.ndim == 4:
                 self._gradient_images()
 
@@ -224,10 +224,12 @@ class SampleWriter(StepCallback):
             tape.watch(real)
             scores = tf.reduce_sum(tf.cast(self.model.critic(real, training=False), tf.float32))
         gradient = tape.gradient(scores, real)
-        tf.summary.image("dD/raw_gradient", _as_displayable(images.signed_to_uint8(gradient.numpy())), max_outputs=8)
+        compat.summary_image("dD/raw_gradient", _as_displayable(images.signed_to_uint8(gradient.numpy())),
+                             max_outputs=8)
         if isinstance(self.space, (spaces.Lp, spaces.Sobolev)):
             direction = spaces.dual_representation(self.space, gradient).numpy()
-            tf.summary.image("dD/direction_in_B", _as_displayable(images.signed_to_uint8(direction)), max_outputs=8)
+            compat.summary_image("dD/direction_in_B", _as_displayable(images.signed_to_uint8(direction)),
+                                 max_outputs=8)
 
 
 def _as_displayable(batch: np.ndarray) -> np.ndarray:

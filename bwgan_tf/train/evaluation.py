@@ -11,7 +11,7 @@ import time
 
 import tensorflow as tf
 
-from bwgan_tf import checks
+from bwgan_tf import checks, compat
 from bwgan_tf import metrics as metrics_lib
 from bwgan_tf.metrics import reference as reference_lib
 from bwgan_tf.metrics import registry
@@ -124,5 +124,5 @@ class EvaluationCallback(StepCallback):
         with self._writer.as_default():
             for key, value in result.items():
                 if registry.is_metric_label(key) and value is not None:
-                    tf.summary.scalar(f"eval/{key}", value, step=step)
+                    compat.summary_scalar(f"eval/{key}", value, step=step)
             self._writer.flush()

@@ -1,16 +1,17 @@
 """The run's hyperparameters in TensorBoard's HParams plugin, so a sweep over s and p is one table and one
-parallel-coordinates view (its metrics are the run's train/ and eval/ scalars)."""
+parallel-coordinates view (its metrics are the run's train/ and eval/ scalars). Without tensorboard installed
+(TensorFlow >= 2.16 does not install it) the table is not written, and the first start of a process says so once."""
 import math
 
 import tensorflow as tf
-from tensorboard.plugins.hparams import api as hp
 
-from bwgan_tf import spaces
+from bwgan_tf import compat, spaces
 from bwgan_tf.train.config import TrainConfig
 
 LOGGED = ("space", "lipschitz", "lam", "gamma", "lr", "n_critic", "batch_size", "generator_batch_size", "width",
           "architecture", "dataset", "ema_decay", "drift", "drift_mode", "scale_critic_output", "mixed_precision",
           "seed", "steps")
+_told = []  # the missing-tensorboard notice was printed in this process
 
 
 def values(config: TrainConfig) -> dict:
@@ -21,8 +22,16 @@ def values(config: TrainConfig) -> dict:
     return logged
 
 
-def write(writer, config: TrainConfig) -> None:
-    """Writes the session's hyperparameters to `writer`'s event file."""
+def write(writer, config: TrainConfig, print_fn=print) -> bool:
+    """Writes the session's hyperparameters to `writer`'s event file; False (and, once per process, a line through
+    print_fn saying why) when tensorboard is not installed."""
+    api = compat.hparams_api()
+    if api is None:
+        if not _told:
+            _told.append(True)
+            print_fn(f"note: {compat.TENSORBOARD_MISSING}", flush=True)
+        return False
     with writer.as_default():
-        hp.hparams(values(config), trial_id=config.output_dir)
+        api.hparams(values(config), trial_id=config.output_dir)
     tf.summary.flush(writer)
+    return True

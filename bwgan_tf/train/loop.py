@@ -164,7 +164,7 @@ def _chief_callbacks(config: TrainConfig, writer, start: int, print_fn) -> list:
         images.write_png(run_dir_lib.reals_path(run_dir), images.grid(images.to_uint8(real)))
     examples = real if toy else real[:8]  # the real points of the 2-D pictures, or the images whose dD is shown
     if start == 0:
-        hparams.write(writer, config)
+        hparams.write(writer, config, print_fn)
     watch = health.DriftWatch(config.drift, config.drift_mode) if config.drift else None
     active = [callbacks.MetricsLogger(run_dir, writer, config.steps, config.log_every, start, print_fn, watch),
               callbacks.SampleWriter(run_dir, writer, config.sample_every, examples, config.space, seed=config.seed)]

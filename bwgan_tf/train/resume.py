@@ -9,7 +9,6 @@ The learning-rate plan is saved in config.json as ``lr_plan`` (bwgan_tf.schedule
 re-plans it: the rate continues from its value at the resume step linearly to 0 at the new last step.
 """
 import datetime
-import importlib.metadata
 import os
 import platform
 import shlex
@@ -18,7 +17,7 @@ import subprocess
 import sys
 from typing import Callable, Optional, Tuple
 
-from bwgan_tf import schedules
+from bwgan_tf import compat, schedules
 from bwgan_tf.train import build
 from bwgan_tf.train import run_dir as run_dir_lib
 from bwgan_tf.train.config import TrainConfig
@@ -54,6 +53,7 @@ def prepare_run_dir(config: TrainConfig, start: int, print_fn=print,
         config, changes = _new(config), {}
         plan = schedules.linear_plan(config.steps) if config.lr_decay else None
     else:
+        run_dir_lib.check_stack(saved_dict, run_dir)
         config, changes = _resumed(config, saved_dict)
         source = saved_dict.get("lam_gamma_source")
         plan = saved_dict.get("lr_plan", schedules.linear_plan(saved_dict["steps"]) if config.lr_decay else None)
@@ -63,7 +63,9 @@ def prepare_run_dir(config: TrainConfig, start: int, print_fn=print,
             plan = _replanned(plan, start, config, print_fn)
     def record():
         if write:
-            run_dir_lib.write_config(run_dir, dict(config.to_dict(), lam_gamma_source=source, lr_plan=plan))
+            stack = run_dir_lib.stack_of(saved_dict) if saved_dict else compat.stack()
+            run_dir_lib.write_config(run_dir, dict(config.to_dict(), lam_gamma_source=source, lr_plan=plan,
+                                                   stack=stack))
             run_dir_lib.append_provenance(run_dir, provenance("resume" if saved_dict else "start", start, changes,
                                                               plan))
 
@@ -74,7 +76,9 @@ def resolved(config: TrainConfig) -> Tuple[TrainConfig, Optional[str]]:
     """(the config a run would train with, writing nothing (tools/train.py --dry_run); None, or why lam and gamma
     stay "auto": the section 3.2 heuristic could not read the data)."""
     if run_dir_lib.exists(config.output_dir):
-        return _resumed(config, run_dir_lib.read_config(config.output_dir))[0], None
+        saved = run_dir_lib.read_config(config.output_dir)
+        run_dir_lib.check_stack(saved, config.output_dir)
+        return _resumed(config, saved)[0], None
     try:
         return _new(config), None
     except OSError as error:  # the data cannot be read here (e.g. a TFDS dataset that is not prepared)
@@ -118,17 +122,15 @@ def _replanned(plan: list, start: int, config: TrainConfig, print_fn) -> list:
 
 
 def provenance(event: str, step: int, changes: dict, plan) -> dict:
-    """Where, when and with what this start or resume ran: command, host, versions, git commit of the code."""
-    versions = {}
-    for package in ("tensorflow", "tensorflow-gan", "numpy", "bwgan_tf"):
-        try:
-            versions[package.replace("-", "_")] = importlib.metadata.version(package)
-        except importlib.metadata.PackageNotFoundError:
-            versions[package.replace("-", "_")] = None
-    return dict(event=event, step=step, time=datetime.datetime.now(datetime.timezone.utc).isoformat(),
-                host=socket.gethostname(), pid=os.getpid(), cwd=os.getcwd(),
-                command=shlex.join([sys.executable, *sys.argv]), python=platform.python_version(), **versions,
-                git=_git_state(), changes={k: list(v) for k, v in changes.items()}, lr_plan=plan)
+    """Where, when and with what this start or resume ran: command, host, the stack (TensorFlow and Keras versions,
+    estimator implementation), package versions (tensorflow_gan None where it is not installed), git commit."""
+    versions = {package.replace("-", "_"): compat.version_of(package)
+                for package in ("tensorflow", "tensorflow-gan", "numpy", "bwgan_tf")}
+    return dict(stack=compat.stack(), event=event, step=step,
+                time=datetime.datetime.now(datetime.timezone.utc).isoformat(), host=socket.gethostname(),
+                pid=os.getpid(), cwd=os.getcwd(), command=shlex.join([sys.executable, *sys.argv]),
+                python=platform.python_version(), **versions, git=_git_state(),
+                changes={k: list(v) for k, v in changes.items()}, lr_plan=plan)
 
 
 def _git_state() -> Optional[dict]:

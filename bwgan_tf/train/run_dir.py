@@ -1,6 +1,7 @@
 """The run directory: the one module that knows its layout and reads or writes its files.
 
-  config.json      the full configuration, lam/gamma as resolved (section 3.2 heuristic for "auto")
+  config.json      the full configuration, lam/gamma as resolved (section 3.2 heuristic for "auto"), and "stack":
+                   the TensorFlow stack that created the run (compat.stack; none before: classic)
   metrics.jsonl    one JSON line per logged generator step and per evaluation ({"event": "evaluation", ...})
   checkpoints/     tf.train.CheckpointManager: generator, critic, EMA generator, optimizers, step counters
   tensorboard/     scalars, sample grids, dD at real images; tensorboard/eval: evaluation scalars
@@ -19,6 +20,7 @@ import fcntl
 import json
 import os
 
+from bwgan_tf import compat
 from bwgan_tf.io import files
 
 CONFIG = "config.json"
@@ -64,6 +66,21 @@ def read_config(run_dir: str) -> dict:
     if not isinstance(config, dict):
         raise ValueError(f"{config_path(run_dir)}: not a JSON object of settings; the file is damaged")
     return with_absolute_paths(config, run_dir)
+
+
+def stack_of(config: dict) -> dict:
+    """The stack that created a run, from its config.json; runs created before it was recorded are classic."""
+    return config.get("stack") or {"name": "classic"}
+
+
+def check_stack(config: dict, run_dir: str) -> None:
+    """ValueError, one line, when the run was created by the other stack (Keras 2 and Keras 3 checkpoints differ)."""
+    saved, here = stack_of(config), compat.stack()
+    if saved["name"] != here["name"]:
+        versions = f" (TensorFlow {saved['tensorflow']}, Keras {saved['keras']})" if "keras" in saved else ""
+        raise ValueError(f"output_dir: {run_dir!r} was written by the {saved['name']} stack{versions}; continue it "
+                         f"there: this is the {here['name']} stack (TensorFlow {here['tensorflow']}, Keras "
+                         f"{here['keras']}), whose checkpoints differ")
 
 
 def with_absolute_paths(config: dict, run_dir: str) -> dict:

@@ -75,9 +75,9 @@ def residual_critic(seed=0, padding="same"):
     h = tf.keras.layers.Add()([h, branch])
     h = tf.keras.layers.AveragePooling2D(2)(h)
     h = tf.keras.layers.ReLU()(h)
-    h = tf.reduce_mean(h, axis=[1, 2])
+    h = tf.keras.layers.GlobalAveragePooling2D()(h)  # layers, not tf ops on Keras tensors (Keras 3 refuses those)
     out = tf.keras.layers.Dense(1)(h)
-    return tf.keras.Model(x, tf.squeeze(out, -1))
+    return tf.keras.Model(x, tf.keras.layers.Reshape(())(out))
 
 
 def test_residual_critic_bound_is_the_product_with_one_plus_branch():

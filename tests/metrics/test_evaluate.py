@@ -6,7 +6,7 @@ import pytest
 import tensorflow as tf
 from metric_fakes import numpy_fid, numpy_is, numpy_kid, tiny_extractor, tiny_generator, uniform_batches
 
-from bwgan_tf import metrics
+from bwgan_tf import compat, metrics
 from bwgan_tf.runs import export, scoring
 
 
@@ -18,6 +18,7 @@ def test_whole_path_on_generated_images_matches_direct_computation():
     assert set(result) >= {"cs90_3splits_tiny", "cs90_3splits_tiny_std", "fd90_tiny", "kd90_tiny", "kd90_tiny_std"}
     assert not any(k.startswith(("is", "fid", "kid")) for k in result)  # not Inception: never called IS/FID/KID
     assert result["kd90_tiny_std"] is None  # one KID block: TF-GAN's std is NaN, reported as None
+    assert result["estimators"] == compat.estimators_implementation() == compat.stack()["estimators"]
     images = np.concatenate(list(metrics.as_sampler(gen).batches(90, 90, seed=0)))
     fake_f, fake_logits = extractor(images)
     real_f, _ = extractor(np.concatenate(real)[:90])  # reference_num defaults to num_samples

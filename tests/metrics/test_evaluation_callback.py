@@ -7,7 +7,7 @@ import pytest
 import tensorflow as tf
 from metric_fakes import FakeGAN, tiny_extractor, uniform_batches
 
-from bwgan_tf import metrics
+from bwgan_tf import compat, metrics
 from bwgan_tf.train.callbacks import Guard
 from bwgan_tf.train.evaluation import EvaluationCallback
 
@@ -24,6 +24,7 @@ def test_evaluation_callback_writes_metrics_and_tensorboard(tmp_path):
     records = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
     assert [r["step"] for r in records] == [3, 6, 7]  # every 3 generator steps, and at the end
     assert all(r["event"] == "evaluation" and r["fd40_tiny"] > 0 and r["cs40_2splits_tiny"] >= 1.0 for r in records)
+    assert {r["estimators"] for r in records} == {compat.estimators_implementation()}  # named in every record
     assert records[0]["fd40_tiny"] == pytest.approx(records[1]["fd40_tiny"])  # same weights, same z: same result
     assert os.listdir(run_dir / "tensorboard" / "eval")
     with pytest.raises(ValueError, match="unit"):

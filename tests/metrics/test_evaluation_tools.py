@@ -9,6 +9,7 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
+from bwgan_tf import compat
 from bwgan_tf.runs import export
 
 pytestmark = pytest.mark.slow  # every test here starts tools as subprocesses
@@ -76,6 +77,7 @@ def test_evaluate_saved_model_with_a_classifier(project_root, exported, classifi
     report = last_json(result.stdout)
     assert report == json.loads((tmp_path / "out.json").read_text())
     assert report["extractor"] == "tiny_cifar" and report["num_samples"] == 60
+    assert report["estimators"] == compat.estimators_implementation()  # the tool's JSON names the implementation
     assert 1.0 <= report["cs60_3splits_tiny_cifar"] <= 10.0 and report["cs60_3splits_tiny_cifar_std"] >= 0.0
     assert not any(k.startswith(("is", "fid", "kid")) for k in report)  # a stand-in's results are never IS/FID/KID
     if have_data:

@@ -82,6 +82,18 @@ def test_inception_loads_from_folder_and_tfhub_cache(tmp_path, monkeypatch):
         "is10k_5splits", "fid10k", "swd8192"]
 
 
+def test_inception_loads_from_a_folder_without_tensorflow_hub_and_a_download_then_says_what_is_missing(
+        tmp_path, monkeypatch):
+    from bwgan_tf import compat
+    monkeypatch.setattr(compat, "optional_module", lambda name: None)  # as on a stack without tensorflow_hub
+    fake_inception_module(tmp_path / "module")
+    feats, logits = metrics.inception_extractor(str(tmp_path / "module"))(np.zeros((2, 32, 32, 3), np.float32))
+    assert feats.shape == (2, 2048) and logits.shape == (2, 1008)
+    monkeypatch.setenv("TFHUB_CACHE_DIR", str(tmp_path / "empty"))
+    with pytest.raises(metrics.InceptionUnavailableError, match="downloading it needs tensorflow_hub, which is not"):
+        metrics.load_inception(allow_download=True)
+
+
 def test_plain_saved_model_classifier_as_extractor(tmp_path):
     class Net(tf.Module):
         def __init__(self):

@@ -17,6 +17,10 @@ from bwgan_tf.io import images as images_lib
 from bwgan_tf.metrics import fid_inception, fid_weights
 
 FIXTURE = pathlib.Path(__file__).parent / "fixtures" / "fid_reference.npz"
+# The port's own features of the same 8 images on the classic stack (TF 2.15, Keras 2), written by
+# write_stack_fixture() below with that stack's python: the other stack must give the same to 1e-5 relative.
+STACK_FIXTURE = pathlib.Path(__file__).parent / "fixtures" / "fid_classic_features.npz"
+STACK_REL_TOLERANCE = 1e-5
 # Per-image relative L2 error of the 2048 features (the float32 port vs PyTorch float32; rounding only).
 FEATURE_REL_TOLERANCE = 1e-4
 
@@ -50,11 +54,41 @@ def test_port_matches_pytorch_features_on_the_fixture(model, reference):
     assert _relative_errors(np.roll(features, 1, axis=0), expected).min() > 100 * FEATURE_REL_TOLERANCE
 
 
+def _port_features(model, images):
+    path = fid_inception.weights_path()
+    if not os.path.isfile(path):
+        pytest.fail(f"FID Inception weights missing at {path}: run `make inception` (python tools/setup_inception.py)")
+    fid_inception.set_weights(model, path)
+    return model(fid_inception.preprocess(images), training=False).numpy()
+
+
+def write_stack_fixture():  # python -c "import tests.metrics.test_fid_inception as t; t.write_stack_fixture()"
+    with np.load(FIXTURE) as data:
+        images = data["images"]
+    np.savez(STACK_FIXTURE, features=_port_features(fid_inception.build_model(), images), tensorflow=tf.__version__)
+
+
+def test_both_stacks_give_the_same_features_from_the_same_cached_weights(model, reference):
+    images, _ = reference
+    with np.load(STACK_FIXTURE) as data:
+        expected = data["features"]
+    errors = _relative_errors(_port_features(model, images), expected)
+    assert errors.max() < STACK_REL_TOLERANCE, errors
+
+
 def test_graph_quirks(model):
     assert model.output_shape == (None, 2048)
     assert len(fid_inception.conv_layers(model)) == 94
-    assert isinstance(model.get_layer("mixed_9/tower_2/pool"), tf.keras.layers.AveragePooling2D)
-    assert isinstance(model.get_layer("mixed_10/tower_2/pool"), tf.keras.layers.MaxPooling2D)
+    layer = lambda name: model.get_layer(fid_inception.layer_name(name))
+    assert isinstance(layer("mixed_9/tower_2/pool"), tf.keras.layers.AveragePooling2D)
+    assert isinstance(layer("mixed_10/tower_2/pool"), tf.keras.layers.MaxPooling2D)
+
+
+def test_layer_names_have_no_slash_and_map_back_to_the_graph_names_the_weights_file_uses(model):
+    assert not [layer.name for layer in model.layers if "/" in layer.name]  # Keras 3 refuses them
+    convs = fid_inception.conv_layers(model)
+    assert "mixed_10/tower_1/mixed/conv_1" in convs and "conv" in convs
+    assert all(fid_inception.layer_name(name) == layer.name for name, layer in convs.items())
 
 
 def _bilinear_half_pixel(image, size):

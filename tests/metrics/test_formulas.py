@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import scipy.ndimage
 
+from bwgan_tf import compat
 from bwgan_tf.metrics import estimators, formulas
 
 REFERENCE = pathlib.Path(__file__).resolve().parent / "fixtures" / "tfgan_reference.npz"
@@ -225,11 +226,17 @@ def test_implementation_follows_the_environment(monkeypatch):
     assert estimators.implementation() == "own"
     monkeypatch.delenv(estimators.ENV_VAR)
     assert estimators.implementation() == ("own" if estimators.tfgan_import_error() else "tfgan")
-    monkeypatch.setattr(estimators, "tfgan_import_error", lambda: "AttributeError: no tf.estimator")  # as on TF 2.16+
+    monkeypatch.setattr(compat, "tfgan_import_error", lambda: "AttributeError: no tf.estimator")  # as on TF 2.16+
     assert estimators.implementation() == "own"
     monkeypatch.setenv(estimators.ENV_VAR, "tfgan")
     with pytest.raises(ImportError, match="BWGAN_TF_ESTIMATORS=tfgan, but tensorflow_gan does not import"):
         estimators.implementation()
+
+
+def test_the_default_implementation_is_tfgan_on_the_classic_stack_and_own_on_the_current_one(monkeypatch):
+    monkeypatch.delenv(estimators.ENV_VAR, raising=False)
+    expected = "tfgan" if compat.stack_name() == "classic" else "own"
+    assert estimators.implementation() == compat.stack()["estimators"] == expected
 
 
 def test_both_implementations_agree_through_the_estimators(monkeypatch):

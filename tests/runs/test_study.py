@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import scipy.stats
 
-from bwgan_tf import metrics, train
+from bwgan_tf import compat, metrics, train
 from bwgan_tf.runs import export, generators, study
 from bwgan_tf.train import run_dir as run_dir_lib
 
@@ -45,6 +45,7 @@ def test_a_tiny_study_evaluates_each_checkpoint_once_and_writes_its_results(tmp_
     rows = json.loads((tmp_path / "table.json").read_text())
     assert [r["run"] for r in rows] == ["a_s0", "a_s1"] and rows == result["rows"]
     last = run_dir_lib.evaluations(str(tmp_path / "runs" / "a_s0"))[-1]
+    assert last["estimators"] == compat.estimators_implementation()  # each study record names the implementation
     assert rows[0]["fd60_random_test"] == pytest.approx(last["fd60_random_test"], abs=0.01)
     assert rows[0]["fd40_random_train@2"] == pytest.approx(run_dir_lib.evaluations(str(tmp_path / "runs" / "a_s0"))[0][
         "fd40_random_train"], abs=0.01)

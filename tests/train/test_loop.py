@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from bwgan_tf import data, parameters, train
+from bwgan_tf import compat, data, parameters, train
 from bwgan_tf.runs import generators
+from bwgan_tf.train import hparams
 from bwgan_tf.train import run_dir as run_dir_lib
 
 TINY_TOY = dict(dataset="toy:8gaussians", architecture="toy_mlp", width=16, latent_dim=2, space="l2", lam=10.0,
@@ -37,8 +38,50 @@ def event_tags(run_dir) -> set:
     return tags
 
 
+def plugins_and_values(run_dir) -> dict:
+    """{tag: (plugin name, tensor value)} of every summary in a run's event files (TensorFlow's own reader)."""
+    found = {}
+    for root, _, files in os.walk(run_dir):
+        for name in files:
+            if name.startswith("events."):
+                for event in tf.compat.v1.train.summary_iterator(os.path.join(root, name)):
+                    for value in event.summary.value:
+                        found[value.tag] = (value.metadata.plugin_data.plugin_name, tf.make_ndarray(value.tensor))
+    return found
+
+
+def test_without_tensorboard_hparams_are_skipped_with_one_notice_and_summaries_are_still_written(tmp_path,
+                                                                                             monkeypatch):
+    monkeypatch.setattr(compat, "hparams_api", lambda: None)  # as where tensorboard is not installed
+    monkeypatch.setattr(hparams, "_told", [])
+    writer = tf.summary.create_file_writer(str(tmp_path))
+    config = train.make_config(steps=2, output_dir=str(tmp_path / "run"), **TINY_TOY)
+    lines = []
+    assert hparams.write(writer, config, lambda *a, **k: lines.append(a[0])) is False
+    assert hparams.write(writer, config, lambda *a, **k: lines.append(a[0])) is False
+    assert len(lines) == 1 and "tensorboard is not installed" in lines[0] and "HParams" in lines[0]
+    picture = np.arange(2 * 4 * 5 * 3, dtype=np.uint8).reshape(2, 4, 5, 3)
+    with writer.as_default(step=3):
+        compat.summary_scalar("train/x", 2.5)
+        compat.summary_image("samples", picture, max_outputs=8)
+    writer.flush()
+    found = plugins_and_values(str(tmp_path))
+    assert found["train/x"][0] == "scalars" and float(found["train/x"][1]) == 2.5
+    plugin, value = found["samples"]  # TensorBoard's image record: width, height, then PNGs
+    assert plugin == "images" and list(value[:2]) == [b"5", b"4"] and len(value) == 4
+    np.testing.assert_array_equal(tf.io.decode_png(value[3]).numpy(), picture[1])
+
+
+def found_scalars(run_dir) -> set:
+    return {tag for tag, (plugin, _) in plugins_and_values(run_dir).items() if plugin == "scalars"}
+
+
 def hparams_of(run_dir) -> dict:
-    """The hyperparameters of the HParams plugin's session-start record in a run's event files."""
+    """The hyperparameters of the HParams plugin's session-start record in a run's event files ({} without
+    tensorboard: then there is none, checked through TensorFlow's own reader)."""
+    if compat.hparams_api() is None:
+        assert "hparams" not in {plugin for plugin, _ in plugins_and_values(run_dir).values()}
+        return {}
     from tensorboard.plugins.hparams import plugin_data_pb2
     found = {}
     for root, _, files in os.walk(os.path.join(run_dir, "tensorboard")):
@@ -146,10 +189,12 @@ def test_cifar_subset_run_resolves_lambda_gamma_and_logs_gradient_images(tmp_pat
     assert saved["lam_gamma_source"] == {"lam": "heuristic", "gamma": "heuristic"}
     assert is_png(os.path.join(run_dir, "samples", "step_0000002.png"))
     logged = hparams_of(run_dir)  # the HParams plugin's session: the sweep's table in TensorBoard
-    assert (logged["s"], logged["p"], logged["lam"], logged["space"]) == (-1.0, 2.0, pytest.approx(lam),
-                                                                          "sobolev:s=-1,p=2,c=5")
-    assert (logged["width"], logged["lipschitz"], logged["mixed_precision"]) == (8, "gradient_penalty",
-                                                                                 saved["mixed_precision"])
+    if compat.hparams_api() is not None:  # without tensorboard hparams_of checked that there is no such record
+        assert (logged["s"], logged["p"], logged["lam"], logged["space"]) == (-1.0, 2.0, pytest.approx(lam),
+                                                                              "sobolev:s=-1,p=2,c=5")
+        assert (logged["width"], logged["lipschitz"], logged["mixed_precision"]) == (8, "gradient_penalty",
+                                                                                     saved["mixed_precision"])
+    assert found_scalars(run_dir) >= {"train/wasserstein", "train/critic_loss"}
     reals = tf.io.decode_png(tf.io.read_file(os.path.join(run_dir, "samples", "reals.png"))).numpy()
     first = data.take(f"npz:{cifar_subset_path}", 64, seed=config.seed + 1)[0]  # the grid's top-left image
     np.testing.assert_array_equal(reals[1:33, 1:33], np.clip(np.round((first + 1) * 127.5), 0, 255).astype(np.uint8))

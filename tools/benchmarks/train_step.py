@@ -7,7 +7,7 @@ import time
 
 import tensorflow as tf
 
-from bwgan_tf import gan, lipschitz, models
+from bwgan_tf import compat, gan, lipschitz, models
 
 SPACES = ("l2", "lp:p=10", "sobolev:s=-1.5,p=2", "sobolev:s=2,p=2")
 
@@ -16,7 +16,7 @@ def _model(space, width, batch_norm=True):
     generator = models.build_generator("resnet", width=width, batch_norm=batch_norm)
     critic = models.build_critic("resnet", width=width)
     model = gan.WassersteinGAN(generator, critic, latent_dim=128, lipschitz=lipschitz.GradientPenalty(space, 10.0, 1.0))
-    model.compile(*gan.paper_optimizers("gradient_penalty"))
+    model.compile()  # the papers' optimizers for the strategy (schedules.paper_optimizers)
     return model
 
 
@@ -52,14 +52,14 @@ def forward_macs(model: tf.keras.Model) -> int:
     macs = 0
     for layer in model.layers:
         if isinstance(layer, (tf.keras.layers.Conv2D, tf.keras.layers.Dense)):  # Conv2DTranspose is a Conv2D
-            out = layer.output_shape
+            out = compat.output_shape(layer)
             positions = 1
             for d in out[1:-1]:
                 positions *= int(d)
             kernel = int(tf.size(layer.kernel))
             if isinstance(layer, tf.keras.layers.Conv2DTranspose):  # each input position scatters one kernel
                 positions = 1
-                for d in layer.input_shape[1:-1]:
+                for d in compat.input_shape(layer)[1:-1]:
                     positions *= int(d)
             macs += positions * kernel
     return macs
