@@ -17,7 +17,6 @@ def test_whole_path_on_generated_images_matches_direct_computation():
                          kid_samples=90, kid_block_size=1024)
     assert set(result) >= {"cs90_3splits_tiny", "cs90_3splits_tiny_std", "fd90_tiny", "kd90_tiny", "kd90_tiny_std"}
     assert not any(k.startswith(("is", "fid", "kid")) for k in result)  # not Inception: never called IS/FID/KID
-    assert result["kd90_tiny_std"] is None  # one KID block: TF-GAN's std is NaN, reported as None
     assert result["estimators"] == compat.estimators_implementation() == compat.stack()["estimators"]
     images = np.concatenate(list(metrics.as_sampler(gen).batches(90, 90, seed=0)))
     fake_f, fake_logits = extractor(images)
@@ -27,6 +26,8 @@ def test_whole_path_on_generated_images_matches_direct_computation():
     assert result["cs90_3splits_tiny"] == pytest.approx(numpy_is(fake_logits, 3)[0], rel=1e-4)
     assert result["kd90_tiny"] == pytest.approx(numpy_kid(real_f.astype(np.float64), fake_f.astype(np.float64)),
                                               rel=1e-4, abs=1e-6)
+    # one KID block: the jackknife's standard error (TF-GAN's across-block std would be NaN)
+    assert result["kd90_tiny_std"] == pytest.approx(metrics.formulas.kid_jackknife_std(real_f, fake_f), rel=1e-4)
     # the same samples however they are batched
     again = metrics.evaluate(gen, num_samples=90, extractor=extractor, reference=real, batch_size=90, splits=3,
                         kid_samples=90)
