@@ -235,3 +235,13 @@ def read_weights(model, prefix: str):
     """Restores weights written by write_weights (or Keras 2's save_weights) into the model; returns the load status
     (assert_existing_objects_matched works on it)."""
     return tf.train.Checkpoint(root=model).read(prefix)
+
+
+def reset_optimizer(optimizer) -> None:
+    """Zeroes an optimizer's step count and slots (moments) and keeps its learning rate: Keras 3 holds a constant
+    learning rate as one of `optimizer.variables` (zeroing them all stopped the lab's critics training), Keras 2
+    does not."""
+    rate = getattr(optimizer, "_learning_rate", None)
+    for variable in optimizer.variables:
+        if variable is not rate:
+            variable.assign(tf.zeros_like(variable))
