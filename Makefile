@@ -11,6 +11,8 @@ PYTHON_EXE := $(shell $(PYTHON) -c 'import sys; print(sys.executable)' 2>/dev/nu
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(STACK)
 PYTEST_ARGS ?= -n 2
+# tests/train/test_stacks.py runs the other stack's python when its venv is there (`make venv STACK=...`)
+OTHER_PYTHON = $(abspath $(if $(filter classic,$(STACK)),.venv,.venv-classic)/bin/python)
 TESTS ?= tests
 
 .PHONY: demo test test-classic venv inception clean
@@ -32,7 +34,7 @@ inception: $(STAMP)
 	$(BIN)/python tools/setup_inception.py
 
 test: $(STAMP) inception
-	$(BIN)/python -m pytest -q $(PYTEST_ARGS) $(TESTS)
+	BWGAN_TF_OTHER_PYTHON=$$(test -x $(OTHER_PYTHON) && echo $(OTHER_PYTHON)) $(BIN)/python -m pytest -q $(PYTEST_ARGS) $(TESTS)
 
 test-classic:
 	$(MAKE) test STACK=classic PYTHON=$(CLASSIC_PYTHON)

@@ -221,3 +221,27 @@ def version_of(package: str) -> Optional[str]:
         return importlib.metadata.version(package)
     except importlib.metadata.PackageNotFoundError:
         return None
+
+
+# ------------------------------------------------------------------ weights files
+def write_weights(model, prefix: str) -> None:
+    """The model's weights as a TensorFlow checkpoint at `prefix`, with the model as its root: what Keras 2's
+    save_weights(prefix) writes. Keras 3's save_weights writes only .weights.h5 files and its load_weights reads no
+    TF checkpoints, so both stacks use tf.train.Checkpoint (older snapshots of the classic stack stay readable)."""
+    tf.train.Checkpoint(root=model).write(prefix)
+
+
+def read_weights(model, prefix: str):
+    """Restores weights written by write_weights (or Keras 2's save_weights) into the model; returns the load status
+    (assert_existing_objects_matched works on it)."""
+    return tf.train.Checkpoint(root=model).read(prefix)
+
+
+def reset_optimizer(optimizer) -> None:
+    """Zeroes an optimizer's step count and slots (moments) and keeps its learning rate: Keras 3 holds a constant
+    learning rate as one of `optimizer.variables` (zeroing them all stopped the lab's critics training), Keras 2
+    does not."""
+    rate = getattr(optimizer, "_learning_rate", None)
+    for variable in optimizer.variables:
+        if variable is not rate:
+            variable.assign(tf.zeros_like(variable))

@@ -288,3 +288,23 @@ def test_a_critic_output_scaled_by_gamma_makes_training_independent_of_gamma_unl
     for a, b in zip(small.generator.get_weights(), large.generator.get_weights()):
         assert np.allclose(a, b, rtol=1e-4, atol=1e-6) == same
     assert (float(small_logs["wasserstein"]) == pytest.approx(float(large_logs["wasserstein"]), rel=1e-3)) == same
+
+
+def test_loss_scaled_updates_equal_plain_ones_and_log_the_rate_of_the_last_update():
+    """mixed_float16 wraps the optimizers in a LossScaleOptimizer (train/build.py): the loss is scaled up and the
+    gradients down by a power of two (compat.scaled_loss / unscaled_gradients; Keras 3 unscales inside
+    apply_gradients), so in float32 the steps equal unscaled ones; the logged lr is the last update's on both."""
+    runs = []
+    for scaled in (False, True):
+        model = gan.WassersteinGAN(mlp(3, 2, seed=0), mlp(2, 1, seed=10), latent_dim=3, n_critic=2, seed=0)
+        schedule = tf.keras.optimizers.schedules.PolynomialDecay(1e-3, 40, end_learning_rate=0.0)
+        optimizers = [tf.keras.optimizers.SGD(schedule) for _ in range(2)]  # SGD: a scale error shows in full
+        if scaled:
+            optimizers = [tf.keras.mixed_precision.LossScaleOptimizer(o) for o in optimizers]
+        model.compile(*optimizers, jit_compile=False)
+        model.fit(real_batches(steps=2), epochs=1, verbose=0)
+        logs = model.train_step(next(iter(real_batches(steps=1))))
+        runs.append((weights(model.critic.weights + model.generator.weights), float(logs["lr"])))
+    for x, y in zip(runs[0][0], runs[1][0]):
+        np.testing.assert_allclose(x, y, rtol=1e-6, atol=1e-7)
+    assert runs[0][1] == runs[1][1] == pytest.approx(1e-3 * (1 - 5 / 40))  # 6 critic updates: the last is number 5

@@ -7,7 +7,8 @@ starts with `cli.run(main)`.
 
 TensorFlow's C++ start-up lines (oneDNN, CUDA, TensorRT, cpu_feature_guard) and the warnings of its Python
 loggers are hidden unless the tool is given --verbose. TF_CPP_MIN_LOG_LEVEL is read when tensorflow is first
-imported, so tools import this module before anything that imports tensorflow (it imports no TensorFlow itself).
+imported, so tools import this module before anything that imports tensorflow. On TensorFlow >= 2.16, which logs
+some lines during its import whatever that variable says, this module imports it itself with stderr silenced.
 """
 import logging
 import os
@@ -56,7 +57,34 @@ def quiet(verbose: bool, flags_parsed: bool = False) -> None:
         absl_logging.set_verbosity(absl_logging.ERROR)
 
 
+def _import_tensorflow_silently() -> None:
+    """TensorFlow >= 2.16 logs its first C++ lines (absl's "before absl::InitializeLog()" notice, the CUDA stub's
+    "could not find cuda drivers") while it is imported, whatever TF_CPP_MIN_LOG_LEVEL says: there it is imported
+    here with the process's stderr (fd 2) pointed at /dev/null, then stderr is restored. TF 2.15 honours the
+    variable and is left to load when a tool first needs it."""
+    if "tensorflow" in sys.modules:
+        return
+    try:
+        from importlib.metadata import version
+        major, minor = (int(part) for part in version("tensorflow").split(".")[:2])
+    except Exception:  # noqa: BLE001 - no metadata: leave the import to the tool
+        return
+    if (major, minor) < (2, 16):
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            import tensorflow  # noqa: F401
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 quiet(verbose_in(sys.argv))
+if not verbose_in(sys.argv):
+    _import_tensorflow_silently()
 
 
 def usage_error(message: str) -> app.UsageError:

@@ -29,7 +29,7 @@ from typing import Callable, Optional, Tuple, Union
 import numpy as np
 import tensorflow as tf
 
-from bwgan_tf import checks, lipschitz, spaces
+from bwgan_tf import checks, compat, lipschitz, spaces
 from bwgan_tf.lab import ot, pairs
 from bwgan_tf.lab.pairs import Pair
 
@@ -177,8 +177,7 @@ class _Trainer:
         eval_batches = checks.positive_int(eval_batches, "eval_batches")
         self.model.set_weights(build_critic(self.pair.sample_shape, self.critic, self.width, seed,
                                             self.output_scale).get_weights())
-        for variable in self.optimizer.variables:
-            variable.assign(tf.zeros_like(variable))
+        compat.reset_optimizer(self.optimizer)
         self.rng.reset_from_seed(seed)
         start = time.perf_counter()
         for it in range(iterations):

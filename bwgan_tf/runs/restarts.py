@@ -14,7 +14,7 @@ from typing import Optional, Tuple
 
 import tensorflow as tf
 
-from bwgan_tf import checks, schedules
+from bwgan_tf import checks, compat, schedules
 from bwgan_tf.runs import ensemble
 from bwgan_tf.train import build, callbacks, loop
 from bwgan_tf.train import run_dir as run_dir_lib
@@ -102,6 +102,6 @@ def load_ensemble(output_dir: str) -> Tuple[tf.keras.Model, TrainConfig]:
     members = []
     for prefix in prefixes:
         member = build.build_generator(config)
-        member.load_weights(prefix).assert_existing_objects_matched()
+        compat.read_weights(member, prefix).assert_existing_objects_matched()
         members.append(member)
     return ensemble.ensemble_generator(members), config

@@ -199,12 +199,12 @@ def write_snapshot(run_dir: str, restart: int, generator) -> str:
     if not os.path.isdir(path):
         with files.atomic_path(path) as tmp:
             os.makedirs(tmp)
-            generator.save_weights(os.path.join(tmp, "generator"))
+            compat.write_weights(generator, os.path.join(tmp, "generator"))
     return path
 
 
 def snapshot_weights(run_dir: str, restart: int):
-    """The weights prefix of restart R's snapshot for keras.Model.load_weights, or None when it is not written."""
+    """The weights prefix of restart R's snapshot for compat.read_weights, or None when it is not written."""
     path = snapshot_path(run_dir, restart)
     return os.path.join(path, "generator") if os.path.isdir(path) else None
 
