@@ -209,12 +209,6 @@ def step_logs(logs: dict) -> dict:
     return logs
 
 
-def logs_are_tensors() -> bool:
-    """Whether Keras hands callbacks the step's logs as tensors (Keras 2 with _supports_tf_logs); Keras 3 hands
-    numpy values or Python floats. The package's callbacks read either with float()."""
-    return not KERAS3
-
-
 # ------------------------------------------------------------------ versions
 def version_of(package: str) -> Optional[str]:
     try:

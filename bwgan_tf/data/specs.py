@@ -71,13 +71,13 @@ def parse(spec) -> Tuple[str, str, Dict[str, object]]:
     raise ValueError(f"unknown dataset spec {spec!r}; known specs: {_known()}")
 
 
-def absolute(spec: str) -> str:
-    """The spec with the path of an npz: or folder: spec made absolute (from the working directory), so that a run
-    directory that stores it works from anywhere; other specs unchanged."""
+def absolute(spec: str, base: Optional[str] = None) -> str:
+    """The spec with the path of an npz: or folder: spec made absolute (from `base`, default the working
+    directory), so that a run directory that stores it works from anywhere; other specs unchanged."""
     kind, path, _ = parse(spec)
     if kind not in ("npz", "folder") or os.path.isabs(path):
         return spec
-    return spec.replace(path, os.path.abspath(path), 1)
+    return spec.replace(path, os.path.abspath(os.path.join(base or os.getcwd(), path)), 1)
 
 
 def fingerprint(spec) -> Optional[str]:

@@ -1,6 +1,6 @@
 """The sample-quality estimators in float64, by TF-GAN 2.1 where it imports and by the package's own `formulas` where
 it does not (TF-GAN 2.1 imports tf.estimator, which TF 2.16 removed). The two agree within 1e-6 relative
-(tests/metrics/test_formulas.py); `implementation()` makes the choice, here and for swd.sliced_wasserstein.
+(tests/metrics/test_formulas.py); `compat.estimators_implementation()` makes the choice, here and for swd.sliced_wasserstein.
 
 - Inception/classifier score (Salimans et al. 2016): exp(E_x KL(p(y|x) || p(y))), on `splits` consecutive
   splits, mean and std over splits.
@@ -19,23 +19,12 @@ from bwgan_tf.metrics.formulas import split_sizes  # noqa: F401 (the accumulator
 DEFAULT_SPLITS = 10
 DEFAULT_KID_SAMPLES = 10_000  # activations per side kept for KID
 DEFAULT_KID_BLOCK_SIZE = 1024
-ENV_VAR = compat.ESTIMATORS_ENV
-IMPLEMENTATIONS = compat.ESTIMATOR_IMPLEMENTATIONS
-
-
-tfgan_import_error = compat.tfgan_import_error
-
-
-def implementation() -> str:
-    """'tfgan' or 'own': $BWGAN_TF_ESTIMATORS when set, else 'tfgan' if tensorflow_gan imports, else 'own'
-    (compat.estimators_implementation, the one place that chooses)."""
-    return compat.estimators_implementation()
 
 
 def split_score(logits) -> float:
     """The classifier score exp(E KL(p(y|x) || p(y))) of one split [N, K], in float64."""
     logits = formulas.check_logits(logits)
-    if implementation() == "own":
+    if compat.estimators_implementation() == "own":
         return formulas.split_score(logits)
     import tensorflow as tf
     import tensorflow_gan as tfgan
@@ -55,7 +44,7 @@ def classifier_score(logits, splits=DEFAULT_SPLITS):
 def frechet_distance(mean1, cov1, mean2, cov2) -> float:
     """|m1 - m2|^2 + Tr(C1 + C2 - 2 (C1 C2)^(1/2)) in float64 (TF-GAN's trace_sqrt_product or formulas')."""
     mean1, cov1, mean2, cov2 = formulas.check_moments(mean1, cov1, mean2, cov2)
-    if implementation() == "own":
+    if compat.estimators_implementation() == "own":
         return formulas.frechet_distance(mean1, cov1, mean2, cov2)
     import tensorflow as tf
     from tensorflow_gan.python.eval.classifier_metrics import trace_sqrt_product
@@ -67,7 +56,7 @@ def frechet_distance(mean1, cov1, mean2, cov2) -> float:
 def frechet_distance_from_activations(activations1, activations2) -> float:
     """The Frechet distance of the activations' means and unbiased covariances, in float64 (holds all of them)."""
     a, b = formulas.check_activations(activations1, activations2)
-    if implementation() == "own":
+    if compat.estimators_implementation() == "own":
         return formulas.frechet_distance_from_activations(a, b)
     import tensorflow as tf
     import tensorflow_gan as tfgan
@@ -83,7 +72,7 @@ def kernel_distance(activations1, activations2, max_block_size=DEFAULT_KID_BLOCK
     TF-GAN 2.1 calls `.shape.assert_has_rank` on its inputs, so they are passed as tensors (eager works)."""
     a, b = formulas.check_activations(activations1, activations2)
     sizes, _ = formulas.kid_blocks(len(a), len(b), max_block_size)  # ValueError when a block has < 2 rows
-    if implementation() == "own":
+    if compat.estimators_implementation() == "own":
         kid, std = formulas.kernel_distance(a, b, max_block_size=max_block_size)
     else:
         import tensorflow as tf

@@ -4,9 +4,9 @@ import time
 
 import numpy as np
 
-from bwgan_tf import checks
+from bwgan_tf import checks, compat
 from bwgan_tf.io import progress
-from bwgan_tf.metrics import estimators, features, registry, sampling, swd
+from bwgan_tf.metrics import features, registry, sampling, swd
 from bwgan_tf.metrics.estimators import DEFAULT_KID_BLOCK_SIZE, DEFAULT_KID_SAMPLES, DEFAULT_SPLITS
 from bwgan_tf.metrics.reference import check_not_degenerate, check_same_images, reference_statistics
 
@@ -93,7 +93,7 @@ def evaluate(source, *, metrics=("is", "fid", "kid"), num_samples=50_000, extrac
         report.update(len(images))
     report.done()
     result = registry.results(states, settings, extractor, reference_stats)
-    result.update(num_samples=num_samples, extractor=extractor.name, estimators=estimators.implementation(),
+    result.update(num_samples=num_samples, extractor=extractor.name, estimators=compat.estimators_implementation(),
                   seconds=time.perf_counter() - start)
     generator = generator if generator is not None else sampler.description
     if generator is not None:
@@ -118,7 +118,7 @@ def compare(samples, reference, metrics, extractor, kid_block_size=DEFAULT_KID_B
     check_not_degenerate(reference, extractor.name, "--reference")
     settings = registry.Settings(samples.count, kid_samples=len(samples.head_features), kid_block_size=kid_block_size)
     result = {"num_samples": samples.count, "reference_count": reference.count, "extractor": extractor.name,
-              "estimators": estimators.implementation()}
+              "estimators": compat.estimators_implementation()}
     for name in names:
         values = registry.METRICS[name].state.values(reference, samples, settings)
         result.update(registry.labelled(registry.metric_label(name, settings, extractor), values))

@@ -1,5 +1,5 @@
 """Sliced Wasserstein distance over a Laplacian pyramid (Karras et al. 2018, appendix D): TF-GAN's where it imports,
-else the package's own (`formulas.sliced_wasserstein`); `estimators.implementation()` chooses.
+else the package's own (`formulas.sliced_wasserstein`); `compat.estimators_implementation()` chooses.
 
 Both draw random 7x7 patches per image at every pyramid level, normalise each patch, and average |sorted projections|
 over random directions; the result is a deterministic function of the images and `seed`, and the caller's
@@ -11,7 +11,8 @@ not equal values. Values are TF-GAN's scale (Karras et al. report them x 1e3).
 """
 import numpy as np
 
-from bwgan_tf.metrics import estimators, formulas
+from bwgan_tf import compat
+from bwgan_tf.metrics import formulas
 
 DEFAULT_SWD_SAMPLES = 8192  # TF-GAN: "use 8192 images to get numbers comparable to the ones in the original paper"
 RESOLUTION_MIN = 16
@@ -48,7 +49,7 @@ def sliced_wasserstein(real, fake, seed: int = 0) -> dict:
         raise ValueError(f"swd: generated images {fake.shape[1:]} differ from the reference's {real.shape[1:]}")
     if len(fake) != len(real):
         raise ValueError(f"swd: compares as many generated images as real ones, got {len(fake)} and {len(real)}")
-    if estimators.implementation() == "own":
+    if compat.estimators_implementation() == "own":
         values = formulas.sliced_wasserstein(real, fake, seed=seed, resolution_min=RESOLUTION_MIN)
     else:
         values = tfgan_sliced_wasserstein(real, fake, seed)

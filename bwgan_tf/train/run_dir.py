@@ -92,9 +92,8 @@ def with_absolute_paths(config: dict, run_dir: str) -> dict:
     if not starts:
         return config
     resolved = dict(config)
-    kind, path, _ = data.specs.parse(config["dataset"]) if isinstance(config.get("dataset"), str) else ("", "", {})
-    if kind in ("npz", "folder") and not os.path.isabs(path):
-        resolved["dataset"] = config["dataset"].replace(path, os.path.normpath(os.path.join(starts[0], path)), 1)
+    if isinstance(config.get("dataset"), str):
+        resolved["dataset"] = data.absolute(config["dataset"], starts[0])
     if config.get("data_dir") and not os.path.isabs(config["data_dir"]):
         resolved["data_dir"] = os.path.normpath(os.path.join(starts[0], config["data_dir"]))
     return resolved

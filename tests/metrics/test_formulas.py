@@ -217,36 +217,36 @@ def test_bad_inputs_name_the_argument():
 # ------------------------------------------------------------------ the choice of implementation
 
 def test_implementation_follows_the_environment(monkeypatch):
-    monkeypatch.setenv(estimators.ENV_VAR, "TF-GAN")
+    monkeypatch.setenv(compat.ESTIMATORS_ENV, "TF-GAN")
     with pytest.raises(ValueError) as error:
         estimators.frechet_distance(np.zeros(2), np.eye(2), np.zeros(2), np.eye(2))
     message = str(error.value)
     assert "\n" not in message and "BWGAN_TF_ESTIMATORS must be 'own' or 'tfgan'" in message and "'TF-GAN'" in message
-    monkeypatch.setenv(estimators.ENV_VAR, "own")
-    assert estimators.implementation() == "own"
-    monkeypatch.delenv(estimators.ENV_VAR)
-    assert estimators.implementation() == ("own" if estimators.tfgan_import_error() else "tfgan")
+    monkeypatch.setenv(compat.ESTIMATORS_ENV, "own")
+    assert compat.estimators_implementation() == "own"
+    monkeypatch.delenv(compat.ESTIMATORS_ENV)
+    assert compat.estimators_implementation() == ("own" if compat.tfgan_import_error() else "tfgan")
     monkeypatch.setattr(compat, "tfgan_import_error", lambda: "AttributeError: no tf.estimator")  # as on TF 2.16+
-    assert estimators.implementation() == "own"
-    monkeypatch.setenv(estimators.ENV_VAR, "tfgan")
+    assert compat.estimators_implementation() == "own"
+    monkeypatch.setenv(compat.ESTIMATORS_ENV, "tfgan")
     with pytest.raises(ImportError, match="BWGAN_TF_ESTIMATORS=tfgan, but tensorflow_gan does not import"):
-        estimators.implementation()
+        compat.estimators_implementation()
 
 
 def test_the_default_implementation_is_tfgan_on_the_classic_stack_and_own_on_the_current_one(monkeypatch):
-    monkeypatch.delenv(estimators.ENV_VAR, raising=False)
+    monkeypatch.delenv(compat.ESTIMATORS_ENV, raising=False)
     expected = "tfgan" if compat.stack_name() == "classic" else "own"
-    assert estimators.implementation() == compat.stack()["estimators"] == expected
+    assert compat.estimators_implementation() == compat.stack()["estimators"] == expected
 
 
 def test_both_implementations_agree_through_the_estimators(monkeypatch):
-    if estimators.tfgan_import_error():
-        pytest.skip(f"tensorflow_gan does not import here: {estimators.tfgan_import_error()}")
+    if compat.tfgan_import_error():
+        pytest.skip(f"tensorflow_gan does not import here: {compat.tfgan_import_error()}")
     rng = np.random.default_rng(6)
     a, b, logits = rng.normal(size=(90, 6)), rng.normal(size=(70, 6)) + 0.4, rng.normal(size=(200, 5)) * 2
     results = {}
-    for name in estimators.IMPLEMENTATIONS:
-        monkeypatch.setenv(estimators.ENV_VAR, name)
+    for name in compat.ESTIMATOR_IMPLEMENTATIONS:
+        monkeypatch.setenv(compat.ESTIMATORS_ENV, name)
         results[name] = [*estimators.classifier_score(logits, splits=4), estimators.frechet_distance_from_activations(
             a, b), *estimators.kernel_distance(a, b, max_block_size=30), estimators.split_score(logits[:50])]
     assert_close(results["own"], results["tfgan"])

@@ -325,7 +325,7 @@ def test_keras_hands_the_callbacks_tensors_and_the_guard_counts_steps_without_th
     model.fit(tf.data.Dataset.from_tensors(tf.zeros([64, 2])).repeat(), steps_per_epoch=3, epochs=1, verbose=0,
               callbacks=[guard, callbacks.CheckpointSaver(build.checkpoint_manager(model, str(tmp_path)), 100), spy])
     assert [s for s, _ in seen] == [1, 2, 3] == list(range(1, int(model.generator_steps.numpy()) + 1))
-    if compat.logs_are_tensors():  # Keras 2: no conversion to numpy on every step
+    if not compat.KERAS3:  # Keras 2 hands callbacks tensors: no conversion to numpy on every step
         assert all(issubclass(kind, tf.Tensor) for _, kind in seen)
     else:  # Keras 3 converts them itself; the callbacks read both kinds with float()
         assert all(issubclass(kind, (float, np.ndarray, np.floating)) for _, kind in seen), seen
