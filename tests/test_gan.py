@@ -176,6 +176,10 @@ def test_bad_arguments_raise_value_errors_naming_them(kwargs, argument):
 DETERMINISM_SCRIPT = textwrap.dedent("""
     import json, sys
     import numpy as np, tensorflow as tf
+    # Multi-threaded CPU kernels are not bitwise reproducible from run to run under load (BUILD_NOTES.md), with
+    # or without op determinism: one thread each.
+    tf.config.threading.set_intra_op_parallelism_threads(1)
+    tf.config.threading.set_inter_op_parallelism_threads(1)
     tf.keras.utils.set_random_seed(0)
     tf.config.experimental.enable_op_determinism()
     sys.path.insert(0, sys.argv[1])
