@@ -3,7 +3,9 @@ a table, a plot and a sample grid per run (Adler & Lunz 2018, Figs. 2-3; at CPU 
 
 A study directory holds runs/<name>/ (ordinary run directories: a finished run is skipped, an interrupted one
 resumes), table.json, table.md, fid.png, grids/<name>.png and exports/<name>/ (the final EMA generator as a
-SavedModel). FID is evaluated on kept checkpoints after training, with the standard FID network, and written
+SavedModel). The run directories may live elsewhere (`runs_dir`, e.g. scratch space outside a git checkout): a run
+that table.json records as finished, with its export, is kept as recorded and not trained again even when its run
+directory is gone, so a committed results folder carries a long study across machines. FID is evaluated on kept checkpoints after training, with the standard FID network, and written
 to each run's metrics.jsonl as {"event": "evaluation", "step", "generator": "ema", "<metric>": value}.
 Metric names state the protocol: fid<K>k_<split> is K thousand generated samples against the <split> images.
 """
@@ -86,12 +88,32 @@ STUDIES = {
 }
 
 
-def run_config(study: Study, name: str, output_dir: str, data_path: str, steps: Optional[int] = None):
+def run_config(study: Study, name: str, output_dir: str, data_path: str, steps: Optional[int] = None,
+               runs_dir: Optional[str] = None):
     settings = dict(study.base(data_path), **study.runs[name])
     if steps:
         settings["steps"] = steps
     preset = settings.pop("preset", None)
-    return train.make_config(preset, output_dir=os.path.join(output_dir, "runs", name), **settings)
+    return train.make_config(preset, output_dir=os.path.join(runs_dir or os.path.join(output_dir, "runs"), name),
+                             **settings)
+
+
+def recorded_runs(output_dir: str, extractor=None, eval_samples: int = 0) -> Dict[str, dict]:
+    """Runs that OUTPUT_DIR/table.json records as finished and whose export is there: {name: row}, each row with its
+    fid<eval_samples>@step columns folded back into `curve`."""
+    path = os.path.join(output_dir, "table.json")
+    if not os.path.isfile(path):
+        return {}
+    prefix = metric_name(eval_samples, "train", extractor) + "@"
+    recorded = {}
+    for flat_row in files.read_json(path):
+        if flat_row.get("steps") != flat_row.get("of_steps") or not os.path.isdir(
+                os.path.join(output_dir, "exports", flat_row["run"])):
+            continue
+        row = {k: v for k, v in flat_row.items() if "@" not in k}
+        row["curve"] = {int(k[len(prefix):]): v for k, v in flat_row.items() if k.startswith(prefix)}
+        recorded[flat_row["run"]] = row
+    return recorded
 
 
 def metric_name(num_samples: int, split: str, extractor=None) -> str:
@@ -181,16 +203,20 @@ def import_run(study: Study, name: str, output_dir: str, extractor, references: 
     return record
 
 
-def table(study: Study, output_dir: str, extractor=None) -> list:
+def table(study: Study, output_dir: str, extractor=None, runs_dir: Optional[str] = None) -> list:
     """One row per run: settings, resolved lam/gamma, steps done, step rate, the last value of each metric, and its
-    FID curve {step: fid} by `extractor` (`curve`); imported runs as import_run wrote them."""
+    FID curve {step: fid} by `extractor` (`curve`); imported runs as import_run wrote them, finished runs without
+    a run directory as table.json recorded them."""
     rows = []
     fid = metric_name(study.eval_samples, "train", extractor)
+    recorded = recorded_runs(output_dir, extractor, study.eval_samples)
     for name in [*study.runs, *study.imported]:
-        run_dir = os.path.join(output_dir, "runs", name)
+        run_dir = os.path.join(runs_dir or os.path.join(output_dir, "runs"), name)
         if name in study.imported and os.path.isfile(_imported_path(output_dir, name)):
             rows.append(files.read_json(_imported_path(output_dir, name)))
         if not run_dir_lib.exists(run_dir):
+            if name in recorded and name not in study.imported:
+                rows.append(recorded[name])
             continue
         config = run_dir_lib.read_config(run_dir)
         records = run_dir_lib.read_metrics(run_dir)
@@ -222,10 +248,11 @@ def markdown(rows: list) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_results(study: Study, output_dir: str, extractor=None) -> dict:
+def write_results(study: Study, output_dir: str, extractor=None, runs_dir: Optional[str] = None) -> dict:
     """table.json, table.md, fid.png (the FID curve by `extractor`, None: the standard network), grids/<run>.png
     and exports/<run>/ of finished runs."""
-    rows = table(study, output_dir, extractor)
+    runs_dir = runs_dir or os.path.join(output_dir, "runs")
+    rows = table(study, output_dir, extractor, runs_dir)
     name = metric_name(study.eval_samples, "train", extractor)
     flat_rows = [flat(row, name) for row in rows]
     files.write_json_atomically(os.path.join(output_dir, "table.json"), flat_rows)
@@ -240,9 +267,9 @@ def write_results(study: Study, output_dir: str, extractor=None) -> dict:
         seeds.band_plot(series, os.path.join(output_dir, "fid.png"), ylabel=f"FID ({study.eval_samples} samples vs "
                         "train)", title="FID of the EMA generator: mean over seeds, band from lowest to highest")
     for row in rows:
-        if row["steps"] < row["of_steps"] or row["run"] in study.imported:
+        run_dir = os.path.join(runs_dir, row["run"])
+        if row["steps"] < row["of_steps"] or row["run"] in study.imported or not run_dir_lib.exists(run_dir):
             continue
-        run_dir = os.path.join(output_dir, "runs", row["run"])
         generator, config = generators.load_generator(run_dir)
         grid = images.grid(images.to_uint8(generator(latents.for_seed(0, 64, config.latent_dim), training=False).numpy()))
         images.write_png(os.path.join(output_dir, "grids", f"{row['run']}.png"), grid)
@@ -255,8 +282,10 @@ def write_results(study: Study, output_dir: str, extractor=None) -> dict:
 
 
 def run(name: str, output_dir: str, *, data_path: str = SUBSET, only=None, steps: Optional[int] = None,
-        train_runs: bool = True, fid_precision: str = "bfloat16", print_fn=print) -> dict:
-    """Trains (or resumes) each run of the study in order, evaluates its checkpoints, and writes the results.
+        train_runs: bool = True, fid_precision: str = "bfloat16", runs_dir: Optional[str] = None,
+        print_fn=print) -> dict:
+    """Trains (or resumes) each run of the study in order, evaluates its checkpoints, and writes the results; a run
+    that table.json records as finished (recorded_runs) is not trained again.
 
     FID uses the standard network in `fid_precision` (bfloat16 halves its cost on CPUs with native bf16; its FID
     differs from float32's by a fraction of a percent, BUILD_NOTES.md); each record names its extractor."""
@@ -268,17 +297,21 @@ def run(name: str, output_dir: str, *, data_path: str = SUBSET, only=None, steps
         raise ValueError(f"only: unknown runs {', '.join(unknown)}; the study has "
                          f"{', '.join([*chosen.runs, *chosen.imported])}")
     names = [n for n in chosen.runs if only is None or n in only]
-    configs = {n: run_config(chosen, n, output_dir, data_path, steps) for n in names}  # all validated first
+    configs = {n: run_config(chosen, n, output_dir, data_path, steps, runs_dir) for n in names}  # validated first
     extractor = metrics.fid_extractor(precision=fid_precision)
+    recorded = recorded_runs(output_dir, extractor, chosen.eval_samples)
     reference = chosen.reference(data_path)
     references = {split: metrics.reference_statistics(reference, extractor, split=split, num=metrics.ALL,
                                                       cache_dir=files.cache_dir("reference"), what="--data")
                   for split in ("train", "test")}
-    for config in configs.values():
+    for run_name, config in configs.items():
+        if run_name in recorded and not run_dir_lib.exists(config.output_dir):
+            print_fn(f"{run_name}: finished, as {os.path.join(output_dir, 'table.json')} records", flush=True)
+            continue
         if train_runs:
             train.train(config, print_fn=print_fn)
         if run_dir_lib.exists(config.output_dir):
             evaluate_checkpoints(config.output_dir, chosen, extractor, references, print_fn)
     for name in (n for n in chosen.imported if only is None or n in only):
         import_run(chosen, name, output_dir, extractor, references, print_fn)
-    return write_results(chosen, output_dir, extractor)
+    return write_results(chosen, output_dir, extractor, runs_dir)

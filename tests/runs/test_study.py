@@ -3,6 +3,7 @@ exports written for finished runs."""
 import dataclasses
 import json
 import os
+import shutil
 
 import numpy as np
 import pytest
@@ -88,3 +89,30 @@ def test_an_imported_run_takes_its_curve_from_the_earlier_study_and_recomputes_i
     result = study.write_results(with_import, str(tmp_path / "new"), extractor)
     assert [r["run"] for r in result["rows"]] == ["a_s0", "a_s7"] and result["rows"][1]["fd40_random_train@4"] == 250.0
     assert result["summary"][0]["seeds"] == [0, 7] and not (tmp_path / "new" / "exports" / "a_s7").exists()
+
+
+def test_a_finished_run_recorded_in_the_results_is_not_trained_again_when_its_run_directory_is_gone(
+        tmp_path, cifar_subset_path, monkeypatch):
+    monkeypatch.setitem(study.STUDIES, "tiny", TINY)
+    monkeypatch.setattr(study.metrics, "fid_extractor", lambda precision: metrics.random_extractor())
+    monkeypatch.setenv("BWGAN_TF_CACHE", str(tmp_path / "cache"))
+    said = []
+    out = tmp_path / "results"  # what a user commits; the run directories (checkpoints) stay in scratch space
+    first = study.run("tiny", str(out), data_path=str(cifar_subset_path), runs_dir=str(tmp_path / "scratch1"),
+                      print_fn=lambda *a, **k: said.append(" ".join(map(str, a))))
+    assert [r["run"] for r in first["rows"]] == ["a_s0", "a_s1"] and (out / "exports" / "a_s1").is_dir()
+    assert not (out / "runs").exists()
+    exported = (out / "exports" / "a_s0" / "saved_model.pb").stat().st_mtime_ns
+    # a new machine: the scratch space is empty; a_s1's export is missing, so only a_s1 trains again
+    shutil.rmtree(out / "exports" / "a_s1")
+    said.clear()
+    second = study.run("tiny", str(out), data_path=str(cifar_subset_path), runs_dir=str(tmp_path / "scratch2"),
+                       print_fn=lambda *a, **k: said.append(" ".join(map(str, a))))
+    assert f"a_s0: finished, as {out / 'table.json'} records" in said
+    assert not any(s.startswith("a_s1: finished") for s in said)
+    assert not (tmp_path / "scratch2" / "a_s0").exists() and run_dir_lib.exists(str(tmp_path / "scratch2" / "a_s1"))
+    assert second["rows"][0] == first["rows"][0]  # the recorded row, its FID curve included, as it was
+    assert {k for k in first["rows"][0] if "@" in k} == {"fd40_random_train@2", "fd40_random_train@4"}
+    assert np.isfinite(second["rows"][1]["fd60_random_test"]) and second["rows"][1]["steps"] == 4
+    assert (out / "exports" / "a_s0" / "saved_model.pb").stat().st_mtime_ns == exported
+    assert (out / "exports" / "a_s1").is_dir() and second["summary"][0]["seeds"] == [0, 1]
