@@ -5,7 +5,7 @@ suites in one process (so ratios compare like with like) and prints one JSON obj
 
   python tools/benchmark.py --json                       # all suites, full size (slow on CPU)
   python tools/benchmark.py --quick --suites=pipeline     # tiny sizes, seconds
-  python tools/benchmark.py --suites=stack --compare_python=/work/venvs/classic/bin/python
+  python tools/benchmark.py --suites=stack --compare_python=.venv-classic/bin/python
                                                          # the paper-size critic step, float32 and bf16, on this
                                                          # stack and on the other python's, one after the other
 """

@@ -1,6 +1,6 @@
 """A run directory written by one TensorFlow stack is refused by the other in one line naming the stack that wrote it,
 in both directions, with real runs of both stacks. The other stack's python is BWGAN_TF_OTHER_PYTHON (e.g.
-/work/venvs/classic/bin/python when this suite runs on the current venv); without it this test cannot run here
+.venv-classic/bin/python when this suite runs on the current venv); without it this test cannot run here
 (test_resume.py checks the same refusal with a run directory whose stack record is rewritten)."""
 import json
 import os
