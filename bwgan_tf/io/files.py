@@ -12,7 +12,6 @@ import zlib
 
 import numpy as np
 
-
 # An OSError with one of these errnos means "this output cannot be written here" (disk or quota full, read-only,
 # no permission): the tools report it in one line naming the path, exit code 2.
 UNWRITABLE = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM})

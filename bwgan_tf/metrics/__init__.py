@@ -1,7 +1,8 @@
 """Sample quality: Inception Score, FID and KID (TF-GAN's estimators or the own formulas), improved precision/recall and
 density/coverage on the same features, and the sliced Wasserstein distance, streamed over many samples.
 
-  estimators    IS, FID, KID in float64: TF-GAN's where it imports, else formulas' (compat.estimators_implementation() chooses)
+  estimators    IS, FID, KID in float64: TF-GAN's where it imports, else formulas'
+                (compat.estimators_implementation() chooses)
   formulas      the estimators (and SWD) written out in numpy/scipy, checked against TF-GAN's recorded outputs
   accumulators  streaming state: running moments, split-by-split classifier score, first rows
   fid_inception the standard FID network (TF Inception 2015-12-05, pool_3) in Keras; fid_weights converts it

@@ -1,6 +1,7 @@
 """The sample-quality estimators in float64, by TF-GAN 2.1 where it imports and by the package's own `formulas` where
 it does not (TF-GAN 2.1 imports tf.estimator, which TF 2.16 removed). The two agree within 1e-6 relative
-(tests/metrics/test_formulas.py); `compat.estimators_implementation()` makes the choice, here and for swd.sliced_wasserstein.
+(tests/metrics/test_formulas.py); `compat.estimators_implementation()` makes the choice, here and for
+swd.sliced_wasserstein.
 
 - Inception/classifier score (Salimans et al. 2016): exp(E_x KL(p(y|x) || p(y))), on `splits` consecutive
   splits, mean and std over splits.

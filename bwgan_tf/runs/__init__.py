@@ -8,10 +8,11 @@
   restarts    the SGDR phase after a finished run, and its snapshots as an ensemble
   table4      the Table 4 protocol in one call: main run, SGDR ensemble, 50k-sample scores
   sweep       one row per run and its last evaluation; the sweep plot against s or p; training curves
+  studies     the studies' runs and FID protocols (data)
   study       several runs differing in the Banach space and seed: FID over training, tables, plots, exports
   demo        the README's first command: a Banach WGAN on 8 Gaussians judged by exact transport
 
 Import the module you need (`from bwgan_tf.runs import study`); this package imports none of them eagerly.
 """
 
-__all__ = ["demo", "ensemble", "export", "generators", "restarts", "samples", "scoring", "study", "sweep", "table4"]
+__all__ = ["demo", "ensemble", "export", "generators", "restarts", "samples", "scoring", "studies", "study", "sweep", "table4"]

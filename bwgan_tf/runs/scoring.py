@@ -9,9 +9,8 @@ cached; data sets are, keyed by their content (metrics.reference_cache).
 """
 from typing import Optional
 
-from bwgan_tf import checks
+from bwgan_tf import checks, metrics
 from bwgan_tf import data as data_lib
-from bwgan_tf import metrics
 from bwgan_tf.runs import generators
 from bwgan_tf.train import run_dir as run_dir_lib
 

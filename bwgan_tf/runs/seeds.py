@@ -55,7 +55,8 @@ def _cell(value: dict, digits: int) -> str:
         return ""
     if value["std"] is None:
         return f"{value['mean']:.{digits}f} (1 seed)"
-    return f"{value['mean']:.{digits}f} +- {value['std']:.{digits}f} [{value['low']:.{digits}f}, {value['high']:.{digits}f}]"
+    mean, std, low, high = (f"{value[k]:.{digits}f}" for k in ("mean", "std", "low", "high"))
+    return f"{mean} +- {std} [{low}, {high}]"
 
 
 def markdown(summary_rows: List[dict], columns: List[str], digits: int = 1) -> str:

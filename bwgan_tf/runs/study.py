@@ -5,87 +5,23 @@ A study directory holds runs/<name>/ (ordinary run directories: a finished run i
 resumes), table.json, table.md, fid.png, grids/<name>.png and exports/<name>/ (the final EMA generator as a
 SavedModel). The run directories may live elsewhere (`runs_dir`, e.g. scratch space outside a git checkout): a run
 that table.json records as finished, with its export, is kept as recorded and not trained again even when its run
-directory is gone, so a committed results folder carries a long study across machines. FID is evaluated on kept checkpoints after training, with the standard FID network, and written
-to each run's metrics.jsonl as {"event": "evaluation", "step", "generator": "ema", "<metric>": value}.
+directory is gone, so a committed results folder carries a long study across machines. The studies themselves
+are defined in bwgan_tf.runs.studies. FID is evaluated on kept checkpoints after training, with the standard FID
+network, and written to each run's metrics.jsonl as {"event": "evaluation", "step", "generator": "ema",
+"<metric>": value}.
 Metric names state the protocol: fid<K>k_<split> is K thousand generated samples against the <split> images.
 """
-import dataclasses
 import json
 import os
-from typing import Callable, Dict, Optional
+from typing import Dict, Optional
 
 from bwgan_tf import compat, latents, metrics, train
-from bwgan_tf.io import files, images, plots
+from bwgan_tf.io import files, images
 from bwgan_tf.metrics import registry
 from bwgan_tf.runs import export, generators, seeds
+from bwgan_tf.runs.studies import STUDIES, SUBSET, Study  # noqa: F401 (the tools' and tests' names for them)
 from bwgan_tf.train import build
 from bwgan_tf.train import run_dir as run_dir_lib
-
-SUBSET = os.path.join("..", "shared", "data", "cifar10_subset.npz")
-
-
-@dataclasses.dataclass(frozen=True)
-class Study:
-    """Runs sharing `base` settings; FID of `eval_samples` every `eval_every` steps, `final_samples` at the end."""
-
-    base: Callable[[str], dict]  # data path -> TrainConfig settings shared by every run
-    runs: Dict[str, dict]  # run name -> the settings that differ
-    eval_every: int
-    eval_samples: int
-    final_samples: int
-    reference: Callable[[str], str]  # data path -> dataset spec of the reference images (train and test splits)
-    imported: Dict[str, str] = dataclasses.field(default_factory=dict)  # run name -> its name in imported_from
-    imported_from: str = ""  # an earlier study's results folder: table.json, curves.json, exports/<name>/
-
-
-_CPU_BASE = dict(architecture="resnet", width=32, batch_size=64, n_critic=5, lr=2e-4, lr_decay=True, steps=2000,
-                 ema_decay=0.99, checkpoint_every=250, keep_checkpoints=100, sample_every=500, log_every=50)
-_L2 = dict(space="l2", lam=10.0, gamma=1.0)
-_SOBOLEV = dict(space="sobolev:s=-1.5,p=2,c=5", lam="auto", gamma="auto")
-_L10 = dict(space="lp:p=10", lam="auto", gamma="auto")
-
-
-def _seeded(name: str, settings: dict, seeds) -> dict:
-    return {f"{name}_s{seed}": dict(settings, seed=seed) for seed in seeds}
-
-
-STUDIES = {
-    # The CPU-scale study: the 5,085 real CIFAR-10 images of the shared subset, ResNet width 32.
-    "cifar10_cpu": Study(
-        base=lambda path: dict(_CPU_BASE, dataset=f"npz:{path}"),
-        runs={"l2_bf16_s0": dict(_L2, seed=0, mixed_precision=True),
-              "sobolev_bf16_s0": dict(space="sobolev:s=-1.5,p=2,c=5", lam="auto", gamma="auto", seed=0,
-                                      mixed_precision=True),
-              "l10_bf16_s0": dict(space="lp:p=10", lam="auto", gamma="auto", seed=0, mixed_precision=True),
-              "l2_bf16_s1": dict(_L2, seed=1, mixed_precision=True),
-              "l2_f32_s0": dict(_L2, seed=0, mixed_precision=False)},
-        eval_every=500, eval_samples=2000, final_samples=5000, reference=lambda path: f"npz:{path}"),
-    # The paper's runs (needs a GPU and TFDS cifar10): Figs. 2-3 protocol at 100k generator steps.
-    "cifar10_paper": Study(
-        base=lambda path: dict(dataset="cifar10", checkpoint_every=5000, keep_checkpoints=100),
-        runs={"wgan_gp": dict(preset="cifar10_wgan_gp"), "sobolev": dict(preset="cifar10_sobolev"),
-              "l10": dict(preset="cifar10_l10")},
-        eval_every=10_000, eval_samples=10_000, final_samples=50_000, reference=lambda path: "cifar10"),
-    # Which norm trains better, with seeds: l2 (WGAN-GP), W^{-3/2,2} and L^10 with the paper's drift term and with
-    # the drift on the normalised critic, 3 seeds each, at the settings of cifar10_cpu (its bf16 runs are seeds 0
-    # and 1 of l2 and seed 0 of the paper-drift Banach runs: `imported`). Listed in the order they are trained:
-    # one seed of each open question first. Precision "auto": bfloat16 where the CPU has it natively (as the
-    # imported runs had), float32 elsewhere (emulated bfloat16 trains 8x slower); each run saves its choice.
-    "cifar10_seeds": Study(
-        base=lambda path: dict(_CPU_BASE, dataset=f"npz:{path}", mixed_precision="auto"),
-        runs={**_seeded("l10_normalized", dict(_L10, drift_mode="normalized"), [0]),
-              **_seeded("sobolev_normalized", dict(_SOBOLEV, drift_mode="normalized"), [0]),
-              **_seeded("l10_paper", _L10, [1]), **_seeded("sobolev_paper", _SOBOLEV, [1]),
-              **_seeded("l2", _L2, [2]),
-              **_seeded("l10_normalized", dict(_L10, drift_mode="normalized"), [1]),
-              **_seeded("sobolev_normalized", dict(_SOBOLEV, drift_mode="normalized"), [1]),
-              **_seeded("l10_paper", _L10, [2]), **_seeded("sobolev_paper", _SOBOLEV, [2]),
-              **_seeded("l10_normalized", dict(_L10, drift_mode="normalized"), [2]),
-              **_seeded("sobolev_normalized", dict(_SOBOLEV, drift_mode="normalized"), [2])},
-        eval_every=500, eval_samples=2000, final_samples=5000, reference=lambda path: f"npz:{path}",
-        imported={"l2_s0": "l2_bf16_s0", "l2_s1": "l2_bf16_s1", "sobolev_paper_s0": "sobolev_bf16_s0",
-                  "l10_paper_s0": "l10_bf16_s0"}, imported_from=os.path.join("results", "cifar10_cpu")),
-}
 
 
 def run_config(study: Study, name: str, output_dir: str, data_path: str, steps: Optional[int] = None,
@@ -271,7 +207,8 @@ def write_results(study: Study, output_dir: str, extractor=None, runs_dir: Optio
         if row["steps"] < row["of_steps"] or row["run"] in study.imported or not run_dir_lib.exists(run_dir):
             continue
         generator, config = generators.load_generator(run_dir)
-        grid = images.grid(images.to_uint8(generator(latents.for_seed(0, 64, config.latent_dim), training=False).numpy()))
+        z = latents.for_seed(0, 64, config.latent_dim)
+        grid = images.grid(images.to_uint8(generator(z, training=False).numpy()))
         images.write_png(os.path.join(output_dir, "grids", f"{row['run']}.png"), grid)
         export_dir = os.path.join(output_dir, "exports", row["run"])
         if not os.path.isdir(export_dir):

@@ -2,8 +2,8 @@
 images of serving_default) on both stacks (TF 2.15 / Keras 2 and TF 2.21 / Keras 3); the float32 images of
 `generate` agree to FLOAT_TOLERANCE, not bit for bit: TF 2.21's CPU kernels round differently from TF 2.15's (measured:
 at most 2.4e-7 apart, on about 64% of the values of l2_f32_s0; TF_ENABLE_ONEDNN_OPTS=0 changes nothing). The fixture
-holds what the classic stack computed, for fixed seeds and a fixed z; write_fixture() below wrote it (python -c "import tests.runs.test_committed_exports as t;
-t.write_fixture()" with the classic venv's python)."""
+holds what the classic stack computed, for fixed seeds and a fixed z; write_fixture() below wrote it
+(python -c "import tests.runs.test_committed_exports as t; t.write_fixture()" with the classic venv's python)."""
 import hashlib
 import pathlib
 

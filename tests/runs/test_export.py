@@ -11,9 +11,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from bwgan_tf.runs import generators, scoring
 from bwgan_tf import train
-from bwgan_tf.runs import export
+from bwgan_tf.runs import export, generators, scoring
 
 CLIENT = textwrap.dedent("""
     import json, sys

@@ -8,10 +8,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from bwgan_tf.runs import generators
-from bwgan_tf import compat, gan, models, schedules, train
+from bwgan_tf import compat, models, schedules, train
+from bwgan_tf.runs import generators, restarts
 from bwgan_tf.train import build
-from bwgan_tf.runs import restarts
 from bwgan_tf.train import run_dir as run_dir_lib
 
 TOY = dict(dataset="toy:8gaussians", architecture="toy_mlp", width=16, latent_dim=2, space="l2", lam=10.0,
@@ -132,7 +131,8 @@ def test_phase_refuses_an_unfinished_run_other_values_and_an_incomplete_ensemble
 
 def test_snapshot_weights_round_trip_and_the_classic_stacks_save_weights_files_still_load(tmp_path):
     """Snapshots are TF checkpoints with the generator as root (compat.write_weights): what Keras 2's save_weights
-    wrote, so phases written before keep loading on the classic stack; Keras 3's save_weights writes only .weights.h5."""
+    wrote, so phases written before keep loading on the classic stack; Keras 3's save_weights writes only
+    .weights.h5."""
     z = tf.random.stateless_normal([3, 8], seed=[5, 6])
     source = models.build_generator("dcgan", image_shape=(16, 16, 3), latent_dim=8, width=4, seed=1)
     target = models.build_generator("dcgan", image_shape=(16, 16, 3), latent_dim=8, width=4, seed=2)

@@ -4,7 +4,6 @@ import json
 import pytest
 
 from bwgan_tf.runs import sweep
-from bwgan_tf import metrics
 
 
 def test_sweep_table_reads_space_and_last_evaluation(tmp_path):

@@ -5,10 +5,8 @@ import os
 import numpy as np
 import pytest
 
-from bwgan_tf.runs import generators
 from bwgan_tf import train
-from bwgan_tf.runs import ensemble
-from bwgan_tf.runs import table4
+from bwgan_tf.runs import ensemble, generators, table4
 
 
 def quiet(*args, **kwargs):
