@@ -9,10 +9,12 @@
   table4      the Table 4 protocol in one call: main run, SGDR ensemble, 50k-sample scores
   sweep       one row per run and its last evaluation; the sweep plot against s or p; training curves
   studies     the studies' runs and FID protocols (data)
+  seeds       statistics over seeds: mean, std and 95% interval per configuration, curves with seed bands
   study       several runs differing in the Banach space and seed: FID over training, tables, plots, exports
   demo        the README's first command: a Banach WGAN on 8 Gaussians judged by exact transport
 
 Import the module you need (`from bwgan_tf.runs import study`); this package imports none of them eagerly.
 """
 
-__all__ = ["demo", "ensemble", "export", "generators", "restarts", "samples", "scoring", "studies", "study", "sweep", "table4"]
+__all__ = ["demo", "ensemble", "export", "generators", "restarts", "samples", "scoring", "seeds", "studies", "study",
+           "sweep", "table4"]

@@ -24,17 +24,20 @@ from bwgan_tf.train import build
 from bwgan_tf.train import run_dir as run_dir_lib
 
 
+def _runs_dir(output_dir: str, runs_dir: Optional[str]) -> str:
+    return runs_dir or os.path.join(output_dir, "runs")
+
+
 def run_config(study: Study, name: str, output_dir: str, data_path: str, steps: Optional[int] = None,
                runs_dir: Optional[str] = None):
     settings = dict(study.base(data_path), **study.runs[name])
     if steps:
         settings["steps"] = steps
     preset = settings.pop("preset", None)
-    return train.make_config(preset, output_dir=os.path.join(runs_dir or os.path.join(output_dir, "runs"), name),
-                             **settings)
+    return train.make_config(preset, output_dir=os.path.join(_runs_dir(output_dir, runs_dir), name), **settings)
 
 
-def recorded_runs(output_dir: str, extractor=None, eval_samples: int = 0) -> Dict[str, dict]:
+def recorded_runs(output_dir: str, extractor, eval_samples: int) -> Dict[str, dict]:
     """Runs that OUTPUT_DIR/table.json records as finished and whose export is there: {name: row}, each row with its
     fid<eval_samples>@step columns folded back into `curve`."""
     path = os.path.join(output_dir, "table.json")
@@ -147,7 +150,7 @@ def table(study: Study, output_dir: str, extractor=None, runs_dir: Optional[str]
     fid = metric_name(study.eval_samples, "train", extractor)
     recorded = recorded_runs(output_dir, extractor, study.eval_samples)
     for name in [*study.runs, *study.imported]:
-        run_dir = os.path.join(runs_dir or os.path.join(output_dir, "runs"), name)
+        run_dir = os.path.join(_runs_dir(output_dir, runs_dir), name)
         if name in study.imported and os.path.isfile(_imported_path(output_dir, name)):
             rows.append(files.read_json(_imported_path(output_dir, name)))
         if not run_dir_lib.exists(run_dir):
@@ -187,7 +190,7 @@ def markdown(rows: list) -> str:
 def write_results(study: Study, output_dir: str, extractor=None, runs_dir: Optional[str] = None) -> dict:
     """table.json, table.md, fid.png (the FID curve by `extractor`, None: the standard network), grids/<run>.png
     and exports/<run>/ of finished runs."""
-    runs_dir = runs_dir or os.path.join(output_dir, "runs")
+    runs_dir = _runs_dir(output_dir, runs_dir)
     rows = table(study, output_dir, extractor, runs_dir)
     name = metric_name(study.eval_samples, "train", extractor)
     flat_rows = [flat(row, name) for row in rows]
