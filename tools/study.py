@@ -2,11 +2,10 @@
 checkpoints with the standard FID network, and write table.json / table.md, fid.png, sample grids and exports.
 
   python tools/study.py --output_dir=/data/study                       # the CPU-scale CIFAR-10 study
-  python tools/study.py --study=cifar10_seeds --output_dir=/data/seeds # which norm, with 3 seeds and both drifts
   python tools/study.py --study=cifar10_paper --output_dir=/data/paper # the paper's Figs. 2-3 runs (GPU, TFDS)
   python tools/study.py --output_dir=/data/study --only=l2_bf16_s0 --skip_training   # evaluate and report only
   python tools/study.py --study=cifar10_seeds --output_dir=results/cifar10_seeds --runs_dir=/scratch/seeds
-                                                                       # commit the results folder between sessions
+      # which norm, with 3 seeds and both drifts; checkpoints in scratch space, commit the results folder
 """
 from absl import flags
 
