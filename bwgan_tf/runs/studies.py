@@ -38,9 +38,8 @@ STUDIES = {
     "cifar10_cpu": Study(
         base=lambda path: dict(_CPU_BASE, dataset=f"npz:{path}"),
         runs={"l2_bf16_s0": dict(_L2, seed=0, mixed_precision=True),
-              "sobolev_bf16_s0": dict(space="sobolev:s=-1.5,p=2,c=5", lam="auto", gamma="auto", seed=0,
-                                      mixed_precision=True),
-              "l10_bf16_s0": dict(space="lp:p=10", lam="auto", gamma="auto", seed=0, mixed_precision=True),
+              "sobolev_bf16_s0": dict(_SOBOLEV, seed=0, mixed_precision=True),
+              "l10_bf16_s0": dict(_L10, seed=0, mixed_precision=True),
               "l2_bf16_s1": dict(_L2, seed=1, mixed_precision=True),
               "l2_f32_s0": dict(_L2, seed=0, mixed_precision=False)},
         eval_every=500, eval_samples=2000, final_samples=5000, reference=lambda path: f"npz:{path}"),
