@@ -224,8 +224,9 @@ def write_results(study: Study, output_dir: str, extractor=None, runs_dir: Optio
 def run(name: str, output_dir: str, *, data_path: str = SUBSET, only=None, steps: Optional[int] = None,
         train_runs: bool = True, fid_precision: str = "bfloat16", runs_dir: Optional[str] = None,
         print_fn=print) -> dict:
-    """Trains (or resumes) each run of the study in order, evaluates its checkpoints, and writes the results; a run
-    that table.json records as finished (recorded_runs) is not trained again.
+    """Imports the earlier study's runs, then trains (or resumes) each run in order, evaluates its checkpoints and
+    writes the results after each run; a run that table.json records as finished (recorded_runs) is not trained
+    again.
 
     FID uses the standard network in `fid_precision` (bfloat16 halves its cost on CPUs with native bf16; its FID
     differs from float32's by a fraction of a percent, BUILD_NOTES.md); each record names its extractor."""
@@ -244,6 +245,8 @@ def run(name: str, output_dir: str, *, data_path: str = SUBSET, only=None, steps
     references = {split: metrics.reference_statistics(reference, extractor, split=split, num=metrics.ALL,
                                                       cache_dir=files.cache_dir("reference"), what="--data")
                   for split in ("train", "test")}
+    for name in (n for n in chosen.imported if only is None or n in only):
+        import_run(chosen, name, output_dir, extractor, references, print_fn)
     for run_name, config in configs.items():
         if run_name in recorded and not run_dir_lib.exists(config.output_dir):
             print_fn(f"{run_name}: finished, as {os.path.join(output_dir, 'table.json')} records", flush=True)
@@ -252,6 +255,5 @@ def run(name: str, output_dir: str, *, data_path: str = SUBSET, only=None, steps
             train.train(config, print_fn=print_fn)
         if run_dir_lib.exists(config.output_dir):
             evaluate_checkpoints(config.output_dir, chosen, extractor, references, print_fn)
-    for name in (n for n in chosen.imported if only is None or n in only):
-        import_run(chosen, name, output_dir, extractor, references, print_fn)
+            write_results(chosen, output_dir, extractor, runs_dir)  # a study stopped later keeps this run's results
     return write_results(chosen, output_dir, extractor, runs_dir)

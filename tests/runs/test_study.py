@@ -116,3 +116,26 @@ def test_a_finished_run_recorded_in_the_results_is_not_trained_again_when_its_ru
     assert np.isfinite(second["rows"][1]["fd60_random_test"]) and second["rows"][1]["steps"] == 4
     assert (out / "exports" / "a_s0" / "saved_model.pb").stat().st_mtime_ns == exported
     assert (out / "exports" / "a_s1").is_dir() and second["summary"][0]["seeds"] == [0, 1]
+
+
+def test_a_study_stopped_during_a_run_has_written_the_results_of_the_runs_before_it(tmp_path, cifar_subset_path,
+                                                                                    monkeypatch):
+    monkeypatch.setitem(study.STUDIES, "tiny", TINY)
+    monkeypatch.setattr(study.metrics, "fid_extractor", lambda precision: metrics.random_extractor())
+    monkeypatch.setenv("BWGAN_TF_CACHE", str(tmp_path / "cache"))
+    real_train = train.train
+
+    def stopped_at_a_s1(config, print_fn=print):
+        if config.seed == 1:
+            raise KeyboardInterrupt  # the session ends while a_s1 trains
+        return real_train(config, print_fn=print_fn)
+
+    monkeypatch.setattr(study.train, "train", stopped_at_a_s1)
+    out = tmp_path / "results"
+    with pytest.raises(KeyboardInterrupt):
+        study.run("tiny", str(out), data_path=str(cifar_subset_path), runs_dir=str(tmp_path / "scratch"),
+                  print_fn=lambda *a, **k: None)
+    rows = json.loads((out / "table.json").read_text())
+    assert [(r["run"], r["steps"]) for r in rows] == [("a_s0", 4)]
+    assert np.isfinite(rows[0]["fd60_random_train"]) and (out / "exports" / "a_s0" / "saved_model.pb").is_file()
+    assert set(study.recorded_runs(str(out), metrics.random_extractor(), TINY.eval_samples)) == {"a_s0"}
