@@ -196,12 +196,14 @@ def write_results(study: Study, output_dir: str, extractor=None, runs_dir: Optio
     flat_rows = [flat(row, name) for row in rows]
     files.write_json_atomically(os.path.join(output_dir, "table.json"), flat_rows)
     files.write_text_atomically(os.path.join(output_dir, "table.md"), markdown(flat_rows))
-    columns = [c for c in dict.fromkeys(k for row in flat_rows for k in row) if _is_metric(c.split("@")[0])]
+    finished = [row for row in flat_rows if row["steps"] >= row["of_steps"]]  # statistics over finished runs only
+    columns = [c for c in dict.fromkeys(k for row in finished for k in row) if _is_metric(c.split("@")[0])
+               and c != name]  # the last FID of the curve is its column fid@<last step>
     columns.sort(key=lambda c: (not c.startswith(f"{name}@"), int(c.split("@")[1]) if "@" in c else 0))
-    summary = seeds.summary(flat_rows, columns)
+    summary = seeds.summary(finished, columns)
     files.write_json_atomically(os.path.join(output_dir, "summary.json"), summary)
     files.write_text_atomically(os.path.join(output_dir, "summary.md"), seeds.markdown(summary, columns))
-    series = {row["run"]: row["curve"] for row in rows if row.get("curve")}
+    series = {row["run"]: row["curve"] for row in rows if row.get("curve") and row["steps"] >= row["of_steps"]}
     if series:
         seeds.band_plot(series, os.path.join(output_dir, "fid.png"), ylabel=f"FID ({study.eval_samples} samples vs "
                         "train)", title="FID of the EMA generator: mean over seeds, band from lowest to highest")

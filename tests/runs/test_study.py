@@ -118,24 +118,36 @@ def test_a_finished_run_recorded_in_the_results_is_not_trained_again_when_its_ru
     assert (out / "exports" / "a_s1").is_dir() and second["summary"][0]["seeds"] == [0, 1]
 
 
-def test_a_study_stopped_during_a_run_has_written_the_results_of_the_runs_before_it(tmp_path, cifar_subset_path,
-                                                                                    monkeypatch):
+def test_a_study_stopped_during_a_run_keeps_the_results_of_the_runs_before_it_and_no_statistics_of_the_partial_run(
+        tmp_path, cifar_subset_path, monkeypatch):
     monkeypatch.setitem(study.STUDIES, "tiny", TINY)
     monkeypatch.setattr(study.metrics, "fid_extractor", lambda precision: metrics.random_extractor())
     monkeypatch.setenv("BWGAN_TF_CACHE", str(tmp_path / "cache"))
     real_train = train.train
 
-    def stopped_at_a_s1(config, print_fn=print):
-        if config.seed == 1:
-            raise KeyboardInterrupt  # the session ends while a_s1 trains
-        return real_train(config, print_fn=print_fn)
+    def stopped_in_a_s1(config, print_fn=print):
+        def said(*args, **kwargs):
+            if config.seed == 1 and " ".join(map(str, args)).startswith("step 3/"):
+                raise KeyboardInterrupt  # the session ends while a_s1 trains, after its checkpoint at step 2
+        return real_train(config, print_fn=said)
 
-    monkeypatch.setattr(study.train, "train", stopped_at_a_s1)
-    out = tmp_path / "results"
+    monkeypatch.setattr(study.train, "train", stopped_in_a_s1)
+    out, scratch = tmp_path / "results", tmp_path / "scratch"
     with pytest.raises(KeyboardInterrupt):
-        study.run("tiny", str(out), data_path=str(cifar_subset_path), runs_dir=str(tmp_path / "scratch"),
+        study.run("tiny", str(out), data_path=str(cifar_subset_path), runs_dir=str(scratch),
                   print_fn=lambda *a, **k: None)
     rows = json.loads((out / "table.json").read_text())
     assert [(r["run"], r["steps"]) for r in rows] == [("a_s0", 4)]
     assert np.isfinite(rows[0]["fd60_random_train"]) and (out / "exports" / "a_s0" / "saved_model.pb").is_file()
     assert set(study.recorded_runs(str(out), metrics.random_extractor(), TINY.eval_samples)) == {"a_s0"}
+    # reported again with a_s1's partial run directory there: its row is listed, but not in the statistics or plot
+    study.evaluate_checkpoints(str(scratch / "a_s1"), TINY, metrics.random_extractor(), {
+        split: metrics.reference_statistics(f"npz:{cifar_subset_path}", metrics.random_extractor(), split=split,
+                                            num=80) for split in ("train", "test")}, print_fn=lambda *a, **k: None)
+    result = study.write_results(TINY, str(out), metrics.random_extractor(), str(scratch))
+    assert [(r["run"], r["steps"] < 4) for r in result["rows"]] == [("a_s0", False), ("a_s1", True)]
+    assert "fd40_random_train@2" in result["rows"][1]
+    (entry,) = result["summary"]
+    assert entry["seeds"] == [0] and entry["fd40_random_train@2"]["mean"] == result["rows"][0]["fd40_random_train@2"]
+    assert "fd40_random_train" not in entry  # the curve's last value is its column fd40_random_train@4
+    assert result["plotted"] == ["a_s0"] and not (out / "exports" / "a_s1").exists()
