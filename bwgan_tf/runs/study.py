@@ -152,7 +152,8 @@ def table(study: Study, output_dir: str, extractor=None, runs_dir: Optional[str]
     for name in [*study.runs, *study.imported]:
         run_dir = os.path.join(_runs_dir(output_dir, runs_dir), name)
         if name in study.imported and os.path.isfile(_imported_path(output_dir, name)):
-            rows.append(files.read_json(_imported_path(output_dir, name)))
+            # runs from before the drift_mode setting had the paper's drift
+            rows.append({"drift_mode": "paper", **files.read_json(_imported_path(output_dir, name))})
         if not run_dir_lib.exists(run_dir):
             if name in recorded and name not in study.imported:
                 rows.append(recorded[name])

@@ -88,6 +88,7 @@ def test_an_imported_run_takes_its_curve_from_the_earlier_study_and_recomputes_i
     assert row["curve"] == {2: 300.0, 4: 250.0} and row["seed"] == 7
     result = study.write_results(with_import, str(tmp_path / "new"), extractor)
     assert [r["run"] for r in result["rows"]] == ["a_s0", "a_s7"] and result["rows"][1]["fd40_random_train@4"] == 250.0
+    assert result["rows"][1]["drift_mode"] == "paper"  # the earlier table predates the setting: the paper's drift
     assert result["summary"][0]["seeds"] == [0, 7] and not (tmp_path / "new" / "exports" / "a_s7").exists()
 
 
