@@ -188,6 +188,10 @@ def markdown(rows: list) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _finished(row: dict) -> bool:
+    return row["steps"] >= row["of_steps"]
+
+
 def write_results(study: Study, output_dir: str, extractor=None, runs_dir: Optional[str] = None) -> dict:
     """table.json, table.md, fid.png (the FID curve by `extractor`, None: the standard network), grids/<run>.png
     and exports/<run>/ of finished runs."""
@@ -197,20 +201,20 @@ def write_results(study: Study, output_dir: str, extractor=None, runs_dir: Optio
     flat_rows = [flat(row, name) for row in rows]
     files.write_json_atomically(os.path.join(output_dir, "table.json"), flat_rows)
     files.write_text_atomically(os.path.join(output_dir, "table.md"), markdown(flat_rows))
-    finished = [row for row in flat_rows if row["steps"] >= row["of_steps"]]  # statistics over finished runs only
+    finished = [row for row in flat_rows if _finished(row)]  # statistics over finished runs only
     columns = [c for c in dict.fromkeys(k for row in finished for k in row) if _is_metric(c.split("@")[0])
                and c != name]  # the last FID of the curve is its column fid@<last step>
     columns.sort(key=lambda c: (not c.startswith(f"{name}@"), int(c.split("@")[1]) if "@" in c else 0))
     summary = seeds.summary(finished, columns)
     files.write_json_atomically(os.path.join(output_dir, "summary.json"), summary)
     files.write_text_atomically(os.path.join(output_dir, "summary.md"), seeds.markdown(summary, columns))
-    series = {row["run"]: row["curve"] for row in rows if row.get("curve") and row["steps"] >= row["of_steps"]}
+    series = {row["run"]: row["curve"] for row in rows if row.get("curve") and _finished(row)}
     if series:
         seeds.band_plot(series, os.path.join(output_dir, "fid.png"), ylabel=f"FID ({study.eval_samples} samples vs "
                         "train)", title="FID of the EMA generator: mean over seeds, band from lowest to highest")
     for row in rows:
         run_dir = os.path.join(runs_dir, row["run"])
-        if row["steps"] < row["of_steps"] or row["run"] in study.imported or not run_dir_lib.exists(run_dir):
+        if not _finished(row) or row["run"] in study.imported or not run_dir_lib.exists(run_dir):
             continue
         generator, config = generators.load_generator(run_dir)
         z = latents.for_seed(0, 64, config.latent_dim)
@@ -248,8 +252,8 @@ def run(name: str, output_dir: str, *, data_path: str = SUBSET, only=None, steps
     references = {split: metrics.reference_statistics(reference, extractor, split=split, num=metrics.ALL,
                                                       cache_dir=files.cache_dir("reference"), what="--data")
                   for split in ("train", "test")}
-    for name in (n for n in chosen.imported if only is None or n in only):
-        import_run(chosen, name, output_dir, extractor, references, print_fn)
+    for imported_name in (n for n in chosen.imported if only is None or n in only):
+        import_run(chosen, imported_name, output_dir, extractor, references, print_fn)
     for run_name, config in configs.items():
         if run_name in recorded and not run_dir_lib.exists(config.output_dir):
             print_fn(f"{run_name}: finished, as {os.path.join(output_dir, 'table.json')} records", flush=True)
